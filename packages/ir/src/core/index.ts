@@ -6,3 +6,6 @@ export * from './ir.js';
 export * from './op-def.js';
 export * from './errors.js';
 export * from './equal.js';
+export * from './rewrite.js';
+export * from './compare.js';
+export * from './verify.js';

@@ -75,3 +75,21 @@ export function listOpDefs(dialect?: string): OpDef[] {
   const all = [...registry.values()];
   return dialect === undefined ? all : all.filter((d) => d.name.startsWith(`${dialect}.`));
 }
+
+/**
+ * Problems of `op` against its declaration, one line each (operand counts; attribute presence).
+ * (Placeholder by the lead; the op-table work replaces it with the full check.)
+ */
+export function checkOpAgainstDef(op: Op, def: OpDef): string[] {
+  const problems: string[] = [];
+  const fixed = def.operands.filter((o) => !o.variadic);
+  const required = fixed.filter((o) => !o.optional).length;
+  const variadic = def.operands.some((o) => o.variadic);
+  if (op.operands.length < required || (!variadic && op.operands.length > fixed.length)) {
+    problems.push(`has ${op.operands.length} operands, expected ${variadic ? `at least ${required}` : fixed.length}`);
+  }
+  for (const [name, spec] of Object.entries(def.attrs)) {
+    if (!spec.optional && spec.default === undefined && !op.attrs.has(name)) problems.push(`attribute ${name} is missing`);
+  }
+  return problems;
+}

@@ -1,0 +1,47 @@
+// Parsers for TPU-MLIR's flag spellings, e.g. `--input_shapes [[1,3,224,224],[1,2]]`,
+// `--mean 0,0,0`, `--tolerance 0.99,0.99`. Bad values are user errors naming the flag.
+import { UserError } from '@tpu-quant/ir';
+
+function badFlag(flag: string, value: string, expected: string): UserError {
+  return new UserError('E_BAD_FLAG', `--${flag} ${JSON.stringify(value)} is not ${expected}`, `example: ${exampleOf(flag)}`);
+}
+
+function exampleOf(flag: string): string {
+  if (flag.includes('shape')) return `--${flag} [[1,3,224,224]]`;
+  if (flag === 'tolerance') return '--tolerance 0.99,0.99';
+  return `--${flag} 0.5,1,2`;
+}
+
+/** `[[1,3,224,224],[1,2]]` (also `[1,3,224,224]` for a single input, as str2shape accepts). */
+export function parseShapeList(value: string, flag = 'input_shapes'): number[][] {
+  const text = value.trim();
+  if (text === '' || text === '[]') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw badFlag(flag, value, 'a list of shapes');
+  }
+  if (!Array.isArray(parsed)) throw badFlag(flag, value, 'a list of shapes');
+  const shapes = parsed.every((d) => typeof d === 'number') ? [parsed] : parsed;
+  for (const s of shapes) {
+    if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && (d > 0 || d === -1))) {
+      throw badFlag(flag, value, 'a list of shapes of positive integers');
+    }
+  }
+  return shapes as number[][];
+}
+
+/** `0.5,1,2` -> [0.5, 1, 2]. */
+export function parseNumberList(value: string, flag: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) throw badFlag(flag, value, 'a comma-separated list of numbers');
+  return nums;
+}
+
+/** `a,b,c` -> ['a','b','c']; TPU-MLIR uses "-" for "none". */
+export function parseNameList(value: string): string[] {
+  if (value.trim() === '-' || value.trim() === '') return [];
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

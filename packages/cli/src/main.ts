@@ -1,0 +1,38 @@
+// The `tpu-quant` program: one command per TPU-MLIR tool (with TPU-MLIR's flag spelling) plus
+// our own (`opt`, `processors`). Each TPU-MLIR name is also published as its own bin.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerNpzTool } from './commands/npz-tool.js';
+import { registerOpt } from './commands/opt.js';
+import { registerProcessors } from './commands/processors.js';
+import { EXIT_USER_ERROR, reportError } from './report.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('tpu-quant')
+    .description('Quantize ONNX/PyTorch models for Sophgo TPUs, the TPU-MLIR way, in TypeScript')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerOpt(program);
+  registerNpzTool(program);
+  registerProcessors(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (usage errors, --help, --version).
+      return err.exitCode === 0 ? 0 : EXIT_USER_ERROR;
+    }
+    return reportError(err);
+  }
+}
