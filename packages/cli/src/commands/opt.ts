@@ -2,7 +2,7 @@
 // passes, print. With no passes the output is the input, byte for byte.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { atomicWriteFile, UserError, formatTimings, listPasses, parseMlir, parsePipeline, printMlir, runPipeline } from '@tpu-quant/ir';
+import { atomicWriteFile, UserError, formatTimings, describePasses, parseMlir, parsePipeline, printMlir, runPipeline } from '@tpu-quant/ir';
 
 export interface OptOptions {
   passPipeline?: string;
@@ -26,7 +26,7 @@ export function registerOpt(program: Command): void {
     .option('--no-verify-each', 'do not run the verifier between passes')
     .action(async (input: string | undefined, opts: OptOptions) => {
       if (opts.listPasses) {
-        process.stdout.write(describePasses());
+        process.stdout.write(`passes:\n${describePasses()}\n`);
         return;
       }
       if (!input) throw new UserError('E_USAGE', 'opt needs an input .mlir file', 'tpu-quant opt model.mlir [--pass-pipeline P] [-o out.mlir]');
@@ -39,30 +39,19 @@ export async function runOpt(input: string, opts: OptOptions): Promise<string> {
   const text = input === '-' ? await readStdin() : await readFile(input, 'utf8');
   const module = parseMlir(text, input === '-' ? '<stdin>' : input);
   const steps = parsePipeline(opts.passPipeline ?? '');
-  const result = runPipeline(module, steps, {
+  const timings = await runPipeline(module, steps, {
     verifyEach: opts.verifyEach,
     dumpAfter: opts.mlirPrintIrAfterAll
       ? (pass, m) => process.stderr.write(`// -----// IR Dump After ${pass} //----- //\n${printMlir(m)}\n`)
       : undefined,
   });
-  if (opts.mlirTiming) process.stderr.write(formatTimings(result.timings));
+  if (opts.mlirTiming) process.stderr.write(formatTimings(timings));
   const out = printMlir(module);
   if (opts.output) {
     await atomicWriteFile(opts.output, out);
     return '';
   }
   return out;
-}
-
-function describePasses(): string {
-  const lines: string[] = [];
-  for (const p of listPasses()) {
-    lines.push(`  ${p.name.padEnd(24)} ${p.summary}`);
-    for (const [name, o] of Object.entries(p.options)) {
-      lines.push(`      ${`${name}=<${o.type}>`.padEnd(22)} ${o.doc ?? ''} (default: ${String(o.default)})`);
-    }
-  }
-  return `passes:\n${lines.join('\n')}\n`;
 }
 
 async function readStdin(): Promise<string> {

@@ -151,6 +151,12 @@ export function attrToString(a: Attr): string {
   throw new TypeError(`expected a string attribute, got ${a.kind}`);
 }
 
+/** `round_mode HalfUp` -> `HalfUp`: the case named by a dialect enum attribute's body. */
+export function dialectEnumCase(body: string): string {
+  const space = body.lastIndexOf(' ');
+  return space < 0 ? body : body.slice(space + 1);
+}
+
 export function attrToBool(a: Attr): boolean {
   if (a.kind === 'bool') return a.value;
   if (a.kind === 'unit') return true;

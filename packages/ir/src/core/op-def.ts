@@ -2,6 +2,7 @@
 // (../dialects/top/ops.ts, later tpu tables in chip packages) declare ops with these specs;
 // tools/gen-ops generates typed builders from them; the verifier checks ops against them.
 import type { Attr } from './attributes.js';
+import { dialectEnumCase } from './attributes.js';
 import type { Op, Value } from './ir.js';
 
 /**
@@ -231,9 +232,12 @@ export function attrKindProblem(spec: AttrSpec, a: Attr): string | undefined {
   if (t === 'f64') return a.kind === 'float' ? undefined : `should be a float (f64), is ${a.kind}`;
   if (t === 'bool') return a.kind === 'bool' ? undefined : `should be a bool, is ${a.kind}`;
   if (t === 'string' || t === 'enum') {
-    if (a.kind !== 'string') return `should be a string, is ${a.kind}`;
-    if (t === 'enum' && spec.values && !spec.values.includes(a.value)) {
-      return `is "${a.value}", expected one of ${spec.values.join(', ')}`;
+    // TPU-MLIR releases differ: most write enums as strings, some as dialect enum attributes
+    // (`#top<round_mode HalfUp>`); both are read.
+    const value = a.kind === 'string' ? a.value : t === 'enum' && a.kind === 'dialect' ? dialectEnumCase(a.body) : undefined;
+    if (value === undefined) return `should be a string, is ${a.kind}`;
+    if (t === 'enum' && spec.values && !spec.values.includes(value)) {
+      return `is "${value}", expected one of ${spec.values.join(', ')}`;
     }
     return undefined;
   }

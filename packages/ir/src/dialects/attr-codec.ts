@@ -9,6 +9,7 @@ import {
   attrToNumbers,
   attrToString,
   boolAttr,
+  dialectEnumCase,
   floatAttr,
   intAttr,
   stringAttr,
@@ -90,8 +91,9 @@ export function decodeAttr(spec: Pick<AttrSpec, 'type'>, a: Attr): unknown {
     case 'bool':
       return attrToBool(a);
     case 'string':
-    case 'enum':
       return attrToString(a);
+    case 'enum':
+      return a.kind === 'dialect' ? dialectEnumCase(a.body) : attrToString(a);
     case 'i64[]':
     case 'i32[]':
     case 'f64[]':
