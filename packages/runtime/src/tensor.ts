@@ -1,0 +1,169 @@
+// Tensor helpers shared by the js kernels and the session. The js backend holds every tensor as
+// f32 (integer index tensors too: exact up to 2^24, which covers every index a model holds).
+import type { NdArray } from '@tpu-quant/ir';
+import { ndarray } from '@tpu-quant/ir';
+
+export type F32 = NdArray<'f32'>;
+
+export function size(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export function f32(shape: readonly number[], data?: Float32Array): F32 {
+  return ndarray('f32', shape, data ?? new Float32Array(size(shape)));
+}
+
+/** Same data, new shape (no copy; the caller guarantees equal sizes). */
+export function reshaped(x: NdArray, shape: readonly number[]): F32 {
+  return f32(shape, x.data as Float32Array);
+}
+
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Converts any stored dtype to f32 values (f16/bf16 decoded from their raw bits). */
+export function toF32(x: NdArray): F32 {
+  if (x.dtype === 'f32') return x as F32;
+  const n = x.data.length;
+  const out = new Float32Array(n);
+  if (x.dtype === 'bf16') {
+    const u = new Uint32Array(out.buffer);
+    const src = x.data as Uint16Array;
+    for (let i = 0; i < n; i++) u[i] = src[i]! << 16;
+  } else if (x.dtype === 'f16') {
+    const src = x.data as Uint16Array;
+    for (let i = 0; i < n; i++) out[i] = f16ToF32(src[i]!);
+  } else {
+    const src = x.data as ArrayLike<number | bigint>;
+    for (let i = 0; i < n; i++) out[i] = Number(src[i]!);
+  }
+  return f32(x.shape, out);
+}
+
+/** Numpy broadcast of two shapes; undefined when they do not broadcast. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const r = Math.max(a.length, b.length);
+  const out = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1;
+    const db = b[b.length - r + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/**
+ * Strides of `shape` read as `outShape` under broadcasting: 0 on broadcast axes, so that
+ * offset = Σ index[i]·stride[i] walks the smaller tensor.
+ */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const r = outShape.length;
+  const s = stridesOf(shape);
+  const out = new Array<number>(r).fill(0);
+  for (let i = 0; i < shape.length; i++) {
+    const o = r - shape.length + i;
+    out[o] = shape[i] === 1 && outShape[o] !== 1 ? 0 : s[i]!;
+  }
+  return out;
+}
+
+/** Reads `x` broadcast to `outShape` into a new contiguous f32 array. */
+export function broadcastTo(x: NdArray, outShape: readonly number[]): Float32Array {
+  const src = x.data as Float32Array;
+  const n = size(outShape);
+  if (size(x.shape) === n) return src;
+  const st = broadcastStrides(x.shape, outShape);
+  const out = new Float32Array(n);
+  const r = outShape.length;
+  const idx = new Array<number>(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = src[off]!;
+    // odometer increment, keeping the source offset in step
+    for (let d = r - 1; d >= 0; d--) {
+      idx[d]!++;
+      off += st[d]!;
+      if (idx[d]! < outShape[d]!) break;
+      off -= st[d]! * outShape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Elementwise f(a, b) with numpy broadcasting. */
+export function binaryBroadcast(a: NdArray, b: NdArray, f: (x: number, y: number) => number, what: string): F32 {
+  const shape = broadcastShape(a.shape, b.shape);
+  if (!shape) throw new Error(`${what}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast`);
+  const x = broadcastTo(a, shape);
+  const y = broadcastTo(b, shape);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y[i]!);
+  return f32(shape, out);
+}
+
+/** y = max(0, x), capped at limit when limit > 0 (TPU-MLIR's fused do_relu / relu_limit). */
+export function applyRelu(data: Float32Array, limit: number): void {
+  for (let i = 0; i < data.length; i++) {
+    let v = data[i]! > 0 ? data[i]! : 0;
+    if (limit > 0 && v > limit) v = limit;
+    data[i] = v;
+  }
+}
+
+/** Generic permutation of axes (out axis i = in axis order[i]). */
+export function permute(x: NdArray, order: readonly number[]): F32 {
+  const src = x.data as Float32Array;
+  const inSt = stridesOf(x.shape);
+  const outShape = order.map((o) => x.shape[o]!);
+  const st = order.map((o) => inSt[o]!);
+  const n = src.length;
+  const out = new Float32Array(n);
+  const r = outShape.length;
+  const idx = new Array<number>(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = src[off]!;
+    for (let d = r - 1; d >= 0; d--) {
+      idx[d]!++;
+      off += st[d]!;
+      if (idx[d]! < outShape[d]!) break;
+      off -= st[d]! * outShape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return f32(outShape, out);
+}
+
+/** Splits a shape around `axis` into [outer, dim, inner] for loops along one axis. */
+export function aroundAxis(shape: readonly number[], axis: number): [number, number, number] {
+  return [size(shape.slice(0, axis)), shape[axis]!, size(shape.slice(axis + 1))];
+}
