@@ -1,1 +1,37 @@
-export {};
+// @tpu-quant/frontend-onnx: ONNX models to the top dialect of TPU-MLIR, as model_transform's
+// OnnxConverter imports them (with constant folding of shape subgraphs done in TypeScript).
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { UserError, type Module } from '@tpu-quant/ir';
+import { FOLDABLE_OPS } from './constant-folding.js';
+import { CONVERTERS } from './converters/index.js';
+import { importModel, type OnnxImportOptions } from './importer.js';
+import { decodeOnnxModel, encodeOnnxModel } from './proto/load.js';
+
+export type { OnnxImportOptions } from './importer.js';
+export type * from './proto/types.js';
+export { DataType } from './proto/types.js';
+export { decodeOnnxModel, encodeOnnxModel } from './proto/load.js';
+export { listOnnxOps } from './graph.js';
+
+/**
+ * ONNX op types the importer handles: converted to top ops, or (for shape computations such as
+ * Shape, ConstantOfShape, Range, Equal, Where) evaluated when their inputs are constant.
+ */
+export const SUPPORTED_ONNX_OPS: readonly string[] = [...new Set([...Object.keys(CONVERTERS), ...FOLDABLE_OPS])].sort();
+
+/** Imports an ONNX model held in memory (external data cannot be resolved: use importOnnxFile). */
+export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions): Module {
+  return importModel(decodeOnnxModel(bytes, opts.modelName), opts);
+}
+
+/** Imports an ONNX file; external tensor data is read relative to the file's folder. */
+export async function importOnnxFile(path: string, opts: OnnxImportOptions): Promise<Module> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new UserError('E_FILE', `cannot read ONNX model ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the --model_def path');
+  }
+  return importModel(decodeOnnxModel(bytes, basename(path)), opts, { baseDir: dirname(path) });
+}

@@ -1,0 +1,68 @@
+// Resize and Upsample (OnnxConverter: convert_resize_op, convert_upsample_op, resize_to_interp).
+// Nearest with integer scales on H and W becomes top.Upsample (spec 1.4, what TPU-MLIR's
+// canonicalizer makes of it); everything else top.Interp, by scales or by a target_shape weight
+// "<out>_target_shape" holding the output spatial sizes.
+import { top } from '@tpu-quant/ir';
+import { constOf, toNumbers } from '../const-tensor.js';
+import type { Converter, NodeContext } from './context.js';
+
+type CoordMode = 'align_corners' | 'half_pixel' | 'pytorch_half_pixel' | 'asymmetric';
+
+function coordMode(ctx: NodeContext, def: string): CoordMode {
+  const m = ctx.attrs.str('coordinate_transformation_mode', def) || def;
+  if (m === 'tf_half_pixel_for_nn') return 'half_pixel';
+  if (m === 'align_corners' || m === 'half_pixel' || m === 'pytorch_half_pixel' || m === 'asymmetric') return m;
+  throw ctx.unsupported(`with coordinate_transformation_mode "${m}"`, 'supported: half_pixel, pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn');
+}
+
+function modeOf(ctx: NodeContext): 'nearest' | 'linear' {
+  const m = ctx.attrs.str('mode', 'nearest') || 'nearest';
+  if (m === 'nearest' || m === 'linear' || m === 'bilinear') return m === 'nearest' ? 'nearest' : 'linear';
+  throw ctx.unsupported(`with mode "${m}"`, 'supported modes: nearest, linear');
+}
+
+function build(ctx: NodeContext, scales: number[] | undefined, sizes: number[] | undefined, coord: CoordMode): void {
+  const mode = modeOf(ctx);
+  const x = ctx.shape(0);
+  const rank = x.length;
+  if (rank < 3) throw ctx.unsupported(`of a rank-${rank} input`);
+  const outShape = sizes ?? x.map((d, i) => Math.floor(d * scales![i]!));
+  if (outShape.length !== rank) throw ctx.fail(`scales/sizes have ${outShape.length} entries for a rank-${rank} input`);
+  if (outShape.slice(0, rank - 2).some((d, i) => d !== x[i]) && rank === 4) {
+    throw ctx.unsupported('resizing batch or channel axes', 'only the last two axes can be resized');
+  }
+  const hIdx = rank - 2;
+  const wIdx = rank - 1;
+  const sh = scales ? scales[hIdx]! : outShape[hIdx]! / x[hIdx]!;
+  const sw = scales ? scales[wIdx]! : outShape[wIdx]! / x[wIdx]!;
+  if (outShape.every((d, i) => d === x[i])) return ctx.setOutput(ctx.value(0));
+  const integer = Number.isInteger(sh) && Number.isInteger(sw) && sh >= 1 && sw >= 1;
+  if (mode === 'nearest' && integer && coord !== 'align_corners' && rank === 4) {
+    return ctx.setOutput(top.upsample(ctx.b, { input: ctx.value(0) }, { scale_h: sh, scale_w: sw }, { loc: ctx.loc() }));
+  }
+  if (scales) {
+    const op = top.interp(ctx.b, { input: ctx.value(0) }, { mode, coord_mode: coord, scale_h: rank >= 4 ? sh : -1, scale_w: sw }, { loc: ctx.loc() });
+    return ctx.setOutput(op);
+  }
+  const target = ctx.weight(`${ctx.name}_target_shape`, constOf('float', [rank - 2], outShape.slice(2)));
+  const op = top.interp(ctx.b, { input: ctx.value(0), target_shape: target }, { mode, coord_mode: coord, scale_h: -1, scale_w: -1 }, { loc: ctx.loc() });
+  ctx.setOutput(op);
+}
+
+const resize: Converter = (ctx) => {
+  const coord = coordMode(ctx, 'half_pixel');
+  if (ctx.opset < 11) return build(ctx, toNumbers(ctx.constant(1)), undefined, 'asymmetric');
+  const scales = ctx.hasInput(2) ? toNumbers(ctx.constant(2)) : [];
+  if (scales.length > 0) return build(ctx, scales, undefined, coord);
+  if (!ctx.hasInput(3)) throw ctx.fail('has neither scales nor sizes');
+  build(ctx, undefined, toNumbers(ctx.constant(3)), coord);
+};
+
+/** Upsample (opsets 7-9): scales from the attribute (7) or the input (9); ONNX defines it as asymmetric. */
+const upsample: Converter = (ctx) => {
+  const scales = ctx.hasInput(1) ? toNumbers(ctx.constant(1)) : ctx.attrs.floats('scales');
+  if (!scales) throw ctx.fail('has no scales');
+  build(ctx, scales, undefined, 'asymmetric');
+};
+
+export const resizeConverters: Record<string, Converter> = { Resize: resize, Upsample: upsample };

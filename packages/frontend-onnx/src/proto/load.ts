@@ -1,0 +1,43 @@
+// Decoding and encoding of ONNX ModelProto with protobufjs over the vendored onnx.proto3 (parsed
+// once, lazily). Decoded messages become plain objects with int64 as numbers: ONNX int64 values
+// the importer reads (dims, attributes, shape data) fit a double except INT64_MAX-like sentinels,
+// which stay "huge" after rounding, and that is all the importer needs to know about them.
+import { readFileSync } from 'node:fs';
+import { UserError } from '@tpu-quant/ir';
+import protobuf from 'protobufjs';
+import type { ModelProto } from './types.js';
+
+let modelType: protobuf.Type | undefined;
+
+function getModelType(): protobuf.Type {
+  if (!modelType) {
+    // src/proto/load.ts and dist/proto/load.js both sit two levels below the package root.
+    const text = readFileSync(new URL('../../proto/onnx.proto3', import.meta.url), 'utf8');
+    modelType = protobuf.parse(text, { keepCase: true }).root.lookupType('onnx.ModelProto');
+  }
+  return modelType;
+}
+
+const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, arrays: true, defaults: false };
+
+/** Decodes an ONNX model; corrupt or truncated bytes become one E_ONNX_PARSE line. */
+export function decodeOnnxModel(bytes: Uint8Array, source = 'model'): ModelProto {
+  const type = getModelType();
+  let obj: ModelProto;
+  try {
+    obj = type.toObject(type.decode(bytes), TO_OBJECT) as ModelProto;
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UserError('E_ONNX_PARSE', `${source} is not a valid ONNX model (${why})`, 'the file is truncated or not an .onnx protobuf; re-export or re-download it');
+  }
+  if (!obj.graph) {
+    throw new UserError('E_ONNX_PARSE', `${source} has no graph`, 'the file is not an ONNX model (or it is empty); re-export it');
+  }
+  return obj;
+}
+
+/** Encodes a ModelProto object (as decodeOnnxModel returns it, possibly edited) to bytes. */
+export function encodeOnnxModel(model: ModelProto): Uint8Array {
+  const type = getModelType();
+  return type.encode(type.fromObject(model)).finish();
+}
