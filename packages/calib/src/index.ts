@@ -1,1 +1,2 @@
-export {};
+// @tpu-quant/calib: datasets and preprocessing, statistics, thresholds, calibration tables.
+export * from './preprocess/index.js';

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerNpzTool } from './commands/npz-tool.js';
+import { registerModelRunner } from './commands/model-runner.js';
+import { registerModelTransform } from './commands/model-transform.js';
 import { registerOpt } from './commands/opt.js';
 import { registerProcessors } from './commands/processors.js';
 import { EXIT_USER_ERROR, reportError } from './report.js';
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerModelTransform(program);
+  registerModelRunner(program);
   registerOpt(program);
   registerNpzTool(program);
   registerProcessors(program);
@@ -26,8 +30,11 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
+    process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // A command whose run completed may still report a result as its exit code
+    // (npz_tool compare exits 255 when the comparison fails, as TPU-MLIR's does).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its message (usage errors, --help, --version).

@@ -2,17 +2,25 @@
 // OnnxConverter imports them (with constant folding of shape subgraphs done in TypeScript).
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { UserError, type Module } from '@tpu-quant/ir';
+import { UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { FOLDABLE_OPS } from './constant-folding.js';
 import { CONVERTERS } from './converters/index.js';
 import { importModel, type OnnxImportOptions } from './importer.js';
-import { decodeOnnxModel, encodeOnnxModel } from './proto/load.js';
+import { decodeOnnxModel, decodeOnnxTensorProto, encodeOnnxModel } from './proto/load.js';
+import { tensorToConst } from './model-loader.js';
+import { toWeightArray } from './const-tensor.js';
 
 export type { OnnxImportOptions } from './importer.js';
 export type * from './proto/types.js';
 export { DataType } from './proto/types.js';
-export { decodeOnnxModel, encodeOnnxModel } from './proto/load.js';
+export { decodeOnnxModel, encodeOnnxModel, decodeOnnxTensorProto } from './proto/load.js';
 export { listOnnxOps } from './graph.js';
+
+/** A serialized TensorProto as TPU-MLIR would hold it: its name and float32 data. */
+export function decodeOnnxTensor(bytes: Uint8Array, source = 'tensor'): { name: string; array: NdArray<'f32'> } {
+  const t = decodeOnnxTensorProto(bytes, source);
+  return { name: t.name ?? '', array: toWeightArray(tensorToConst(t, {}, source)) };
+}
 
 /**
  * ONNX op types the importer handles: converted to top ops, or (for shape computations such as

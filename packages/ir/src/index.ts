@@ -5,3 +5,4 @@ export * from './formats/index.js';
 export * from './dialects/index.js';
 export * from './passes/index.js';
 export * from './targets/index.js';
+export * from './compare/index.js';

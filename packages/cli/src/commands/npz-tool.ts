@@ -1,8 +1,8 @@
-// `npz_tool` sub-commands that only need the npz format. `compare` arrives with the ONNX
-// frontend (it needs TPU-MLIR's comparison semantics).
+// `npz_tool` sub-commands: inspection and editing here, `compare` in npz-compare.ts.
 import type { Command } from 'commander';
 import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
 import { parseNameList } from '../flags.js';
+import { registerNpzCompare } from './npz-compare.js';
 
 export function registerNpzTool(program: Command): void {
   const npz = program.command('npz_tool').description('inspect and edit .npz files (TPU-MLIR npz_tool)');
@@ -53,6 +53,7 @@ export function registerNpzTool(program: Command): void {
       await saveNpz(output, out);
       process.stdout.write(`wrote ${output}\n`);
     });
+  registerNpzCompare(npz);
 }
 
 function pick(arrays: Map<string, NdArray>, names: string | undefined, file: string): string[] {

@@ -5,17 +5,32 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '@tpu-quant/ir';
 import protobuf from 'protobufjs';
-import type { ModelProto } from './types.js';
+import type { ModelProto, TensorProto } from './types.js';
 
-let modelType: protobuf.Type | undefined;
+let root: protobuf.Root | undefined;
 
-function getModelType(): protobuf.Type {
-  if (!modelType) {
+function lookup(name: string): protobuf.Type {
+  if (!root) {
     // src/proto/load.ts and dist/proto/load.js both sit two levels below the package root.
     const text = readFileSync(new URL('../../proto/onnx.proto3', import.meta.url), 'utf8');
-    modelType = protobuf.parse(text, { keepCase: true }).root.lookupType('onnx.ModelProto');
+    root = protobuf.parse(text, { keepCase: true }).root;
   }
-  return modelType;
+  return root.lookupType(name);
+}
+
+function getModelType(): protobuf.Type {
+  return lookup('onnx.ModelProto');
+}
+
+/** Decodes a serialized TensorProto (the `.pb` files of ONNX's test data). */
+export function decodeOnnxTensorProto(bytes: Uint8Array, source = 'tensor'): TensorProto {
+  const type = lookup('onnx.TensorProto');
+  try {
+    return type.toObject(type.decode(bytes), TO_OBJECT) as TensorProto;
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UserError('E_ONNX_PARSE', `${source} is not a valid ONNX TensorProto (${why})`, 'the file is truncated or not a TensorProto');
+  }
 }
 
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, arrays: true, defaults: false };
