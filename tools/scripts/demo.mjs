@@ -25,6 +25,22 @@ function step(title, args) {
 
 step('processors tpu-quant can target', ['processors']);
 
+// model_transform on the shipped MobileNetV1 (RGB, crop 87.5 % of 146 -> 128, (x - 128) / 128),
+// verified against onnxruntime-node on a shipped image, as TPU-MLIR verifies against the framework.
+step('model_transform: ONNX -> top .mlir + weights, verified against onnxruntime', [
+  'model_transform', '--model_name', 'mobilenet_v1', '--model_def', 'examples/models/mobilenet_v1_0.25_128.qat-dequant.onnx',
+  '--input_shapes', '[[1,3,128,128]]', '--resize_dims', '146,146', '--mean', '128,128,128', '--scale', '0.0078125,0.0078125,0.0078125',
+  '--pixel_format', 'rgb', '--test_input', 'examples/images/skimage/chelsea.png',
+  '--test_result', join(out, 'mobilenet_v1_top_outputs.npz'), '--mlir', join(out, 'mobilenet_v1.mlir'),
+]);
+step('model_runner: run the top model again on the saved input', [
+  'model_runner', '--model', join(out, 'mobilenet_v1.mlir'), '--input', join(out, 'mobilenet_v1_in_f32.npz'),
+  '--output', join(out, 'mobilenet_v1_runner_outputs.npz'),
+]);
+step('the two runs agree', [
+  'npz_tool', 'compare', join(out, 'mobilenet_v1_runner_outputs.npz'), join(out, 'mobilenet_v1_top_outputs.npz'), '-v',
+]);
+
 const roundTrip = join(out, 'tiny_conv.roundtrip.mlir');
 step('parse and print a TPU-MLIR top file with no passes (tpuc-opt analog)', ['opt', mlir, '-o', roundTrip]);
 const same = readFileSync(join(root, mlir)).equals(readFileSync(join(root, roundTrip)));

@@ -66,8 +66,8 @@ export function importModel(model: ModelProto, opts: OnnxImportOptions, src: Ten
 
   g.inputs.forEach((inp, i) => {
     const elem = inputElement(inp, opts.inputTypes?.[i], name);
-    const arg = func.addArgument(tensorType(shapes[i]!, elem), nameLoc(inp.name));
-    const attrs = looksLikeImage(shapes[i]!, opts.preprocess) ? opts.preprocess ?? {} : {};
+    const arg = func.addArgument(tensorType(shapes[i]!, elem)); // TPU-MLIR leaves argument locations unknown; the Input op carries the name
+    const attrs = looksLikeImage(shapes[i]!, opts.preprocess) ? withResizeDims(opts.preprocess ?? {}, shapes[i]!) : {};
     state.values.set(inp.name, top.input(b, { input: arg }, attrs, { loc: inp.name }).result());
   });
 
@@ -175,4 +175,11 @@ function checkStatic(func: Func, model: string): void {
       }
     }
   }
+}
+
+/** TPU-MLIR's default resize_dims is the network's own H,W. */
+function withResizeDims(p: NonNullable<OnnxImportOptions['preprocess']>, shape: readonly number[]): NonNullable<OnnxImportOptions['preprocess']> {
+  if (p.resize_dims !== undefined || p.channel_format === undefined) return p;
+  const hw = p.channel_format === 'nhwc' ? shape.slice(-3, -1) : shape.slice(-2);
+  return { ...p, resize_dims: hw };
 }

@@ -26,6 +26,9 @@ export function decodeOnnxTensor(bytes: Uint8Array, source = 'tensor'): { name: 
  * ONNX op types the importer handles: converted to top ops, or (for shape computations such as
  * Shape, ConstantOfShape, Range, Equal, Where) evaluated when their inputs are constant.
  */
+/** ONNX op types converted to top ops (the rest of SUPPORTED_ONNX_OPS only fold on constants). */
+export const CONVERTED_ONNX_OPS: readonly string[] = Object.keys(CONVERTERS).sort();
+
 export const SUPPORTED_ONNX_OPS: readonly string[] = [...new Set([...Object.keys(CONVERTERS), ...FOLDABLE_OPS])].sort();
 
 /** Imports an ONNX model held in memory (external data cannot be resolved: use importOnnxFile). */

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NdArray, Value } from '@tpu-quant/ir';
-import { f32 as F32, stringAttr, tensorType, top } from '@tpu-quant/ir';
+import { f32 as F32, tensorType, top } from '@tpu-quant/ir';
 import { createSession } from '../src/index.js';
 import type { Built } from './helpers/build.js';
 import { finish, maxAbsDiff, moduleWithInputs } from './helpers/build.js';
@@ -55,14 +55,13 @@ const BUILDERS: Record<string, { fed: number[]; build: Builder }> = {
     build: (b, ins, a, d, out) => {
       const scales = d[2] && d[2].data.length > 0 ? Array.from(d[2].data as Float32Array) : [];
       const r = d[0]!.shape.length;
-      const op = top.interp(b.b, { input: ins[0]! }, {
+      return top.interp(b.b, { input: ins[0]! }, {
         mode: str(a, 'mode', 'nearest') === 'nearest' ? 'nearest' : 'linear',
         coord_mode: str(a, 'coordinate_transformation_mode', 'half_pixel') as 'half_pixel',
         scale_h: scales.length ? scales[r - 2]! : -1,
         scale_w: scales.length ? scales[r - 1]! : -1,
-      }, { loc: 'y', ...rt(out) });
-      if (a.nearest_mode) op.setAttr('nearest_mode', stringAttr(a.nearest_mode as string));
-      return op.result();
+        ...(a.nearest_mode ? { nearest_mode: a.nearest_mode as 'floor' } : {}),
+      }, { loc: 'y', ...rt(out) }).result();
     },
   },
   Erf: { fed: [0], build: (b, ins, _a, _d, out) => top.erf(b.b, { input: ins[0]! }, {}, { loc: 'y', ...rt(out) }).result() },
@@ -124,6 +123,7 @@ function pool(b: Built, x: Value, a: A, out: readonly number[], max: boolean): V
   const attrs = {
     kernel_shape: k, strides: ints(a, 'strides', k.map(() => 1)), pads: ints(a, 'pads', [...k, ...k].map(() => 0)),
     ceil_mode: num(a, 'ceil_mode', 0) === 1, count_include_pad: num(a, 'count_include_pad', 0) === 1,
+    ...(a.dilations ? { dilations: a.dilations as number[] } : {}),
     ...(a.auto_pad && a.auto_pad !== 'NOTSET' ? { auto_pad: a.auto_pad as 'SAME_UPPER' } : {}),
   };
   return (max ? top.maxPool : top.avgPool)(b.b, { input: x }, attrs, { loc: 'y', ...rt(out) }).result();
@@ -144,6 +144,12 @@ const CASES = [
   'test_averagepool_2d_pads', 'test_averagepool_2d_pads_count_include_pad', 'test_averagepool_2d_precomputed_pads_count_include_pad',
   'test_averagepool_2d_ceil', 'test_averagepool_2d_strides', 'test_averagepool_2d_same_lower', 'test_averagepool_1d_default',
   'test_globalaveragepool',
+  // ceil_mode drops a last window that starts in the padding; dilations; 3-D windows
+  'test_maxpool_2d_ceil_output_size_reduce_by_one', 'test_averagepool_2d_ceil_last_window_starts_on_pad',
+  'test_averagepool_2d_dilations', 'test_maxpool_2d_dilations', 'test_maxpool_3d_default', 'test_maxpool_3d_dilations',
+  'test_averagepool_3d_default', 'test_averagepool_3d_dilations_small',
+  'test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_True',
+  'test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_True',
   'test_erf', 'test_softmax_axis_0', 'test_softmax_axis_1', 'test_softmax_axis_2', 'test_softmax_large_number', 'test_softmax_negative_axis',
   'test_layer_normalization_2d_axis0', 'test_layer_normalization_3d_axis1_epsilon', 'test_layer_normalization_4d_axis_negative_2',
   'test_layer_normalization_default_axis',
@@ -153,6 +159,9 @@ const CASES = [
   'test_hardsigmoid', 'test_instancenorm_epsilon', 'test_depthtospace_example', 'test_depthtospace_crd_mode_example',
   'test_prelu_broadcast', 'test_matmul_4d', 'test_matmul_bcast', 'test_matmul_2d',
 ];
+
+/** Cases whose expected outputs are written out to 4 decimals (ORT's harness tolerance, 1e-3, applies). */
+const ROUNDED_EXPECTATIONS = new Set(['test_averagepool_2d_ceil_last_window_starts_on_pad']);
 
 async function runCase(name: string): Promise<{ got: NdArray; want: NdArray }> {
   const node = readFirstNode(join(NODE_DIR, name, 'model.onnx'));
@@ -178,7 +187,7 @@ describe.skipIf(!haveNodeTests)('js kernels match the ONNX node tests', () => {
     const { got, want } = await runCase(name);
     expect(got.shape).toEqual(want.shape);
     const scale = Math.max(1, ...Array.from(want.data as Float32Array, Math.abs));
-    expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5 * scale);
+    expect(maxAbsDiff(got, want)).toBeLessThanOrEqual((ROUNDED_EXPECTATIONS.has(name) ? 1e-3 : 1e-5) * scale);
   });
 });
 

@@ -64,6 +64,31 @@ export class NodeContext {
     return c;
   }
 
+  /**
+   * A parameter operand (axes, pads, shape, scales, repeats, bounds...), named `role` as ONNX
+   * names it: the compiled graph fixes it, so a computed (non-constant) one is an error, never
+   * silently ignored. Undefined when the node leaves the operand out.
+   */
+  param(i: number, role: string): ConstTensor | undefined {
+    if (!this.hasInput(i)) return undefined;
+    const c = this.g.consts.get(this.input(i));
+    if (c) return c;
+    const from = this.input(i) === role ? '' : ` (tensor "${this.input(i)}" is not one)`;
+    throw this.fail(`input "${role}" must be a constant here${from}`, 'make it an initializer or a Constant, or fix the input shapes so that the shape computation producing it folds');
+  }
+
+  /** A parameter operand the node must have (see param). */
+  requiredParam(i: number, role: string): ConstTensor {
+    const c = this.param(i, role);
+    if (!c) throw this.fail(`input "${role}" is missing`);
+    return c;
+  }
+
+  /** Operand slots for shared evaluators: input 0 (data) when constant, then the parameters `roles` (inputs 1...). */
+  params(roles: readonly string[]): (ConstTensor | undefined)[] {
+    return [this.isConst(0) ? this.constant(0) : undefined, ...roles.map((r, k) => this.param(k + 1, r))];
+  }
+
   /** TPU-MLIR's isScalar: a constant whose elements are all equal and that does not broadcast the other side. */
   isScalar(i: number, other?: number): boolean {
     if (!this.isConst(i)) return false;

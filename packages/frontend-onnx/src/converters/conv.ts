@@ -85,7 +85,8 @@ function pool(kind: 'max' | 'avg'): Converter {
     // ONNX strides default to 1 (OnnxConverter defaults them to the kernel, which ONNX does not).
     const strides = ctx.attrs.ints('strides', ones(dim));
     const pads = ctx.attrs.ints('pads', zeros(2 * dim));
-    if (kind === 'max' && ctx.attrs.ints('dilations', ones(dim)).some((d) => d !== 1)) throw ctx.unsupported('with dilations');
+    // dilations: our extension of top pools (TPU-MLIR's have none), written only when not all 1.
+    const dilations = ctx.attrs.ints('dilations', ones(dim));
     if (kind === 'max' && ctx.outputUsed(1)) throw ctx.unsupported('with an Indices output');
     if (kind === 'avg' && numel(kernel) === 1 && pads.every((p) => p === 0) && numel(strides) === 1) {
       ctx.setOutput(ctx.value(0));
@@ -97,6 +98,7 @@ function pool(kind: 'max' | 'avg'): Converter {
       pads,
       auto_pad: autoPad(ctx),
       ceil_mode: ctx.attrs.int('ceil_mode', 0) !== 0,
+      ...(dilations.some((d) => d !== 1) ? { dilations } : {}),
       count_include_pad: ctx.attrs.int('count_include_pad', 0) !== 0,
       do_relu: false,
       ...(kind === 'avg' ? { keepdims: true } : {}),
@@ -152,10 +154,14 @@ const gemm: Converter = (ctx) => {
   if (alpha !== 1 && !alphaDone) input = top.mulConst(ctx.b, { input }, { const_val: alpha }, { loc: ctx.loc('alpha') }).result();
   let bias;
   if (isGemm && ctx.hasInput(2) && beta !== 0) {
-    if (ctx.isConst(2) && beta !== 1) {
+    if (beta === 1) bias = ctx.value(2);
+    else if (ctx.isConst(2)) {
       const c = ctx.constant(2);
       bias = ctx.weight(`${ctx.input(2)}_fix`, constOf('float', c.shape, Float32Array.from(c.data, (v) => v * beta)));
-    } else bias = ctx.value(2);
+    } else {
+      // a computed C still needs beta (OnnxConverter passes it through unscaled)
+      bias = top.mulConst(ctx.b, { input: ctx.value(2) }, { const_val: beta }, { loc: ctx.loc('beta') }).result();
+    }
   }
   const op = top.matMul(ctx.b, { input, right: b.v, bias }, { right_transpose: b.trans, do_relu: false }, { loc: ctx.loc() });
   ctx.setOutput(op);

@@ -82,8 +82,8 @@ function unary(build: (ctx: NodeContext, input: Value) => ReturnType<typeof top.
 /** Clip bounds: attributes before opset 11, optional inputs from 11 on. */
 function clipBounds(ctx: NodeContext): [number, number] {
   if (ctx.opset < 11) return [ctx.attrs.float('min', -Infinity), ctx.attrs.float('max', Infinity)];
-  const min = ctx.hasInput(1) ? ctx.constant(1).data[0]! : -Infinity;
-  const max = ctx.hasInput(2) ? ctx.constant(2).data[0]! : Infinity;
+  const min = ctx.param(1, 'min')?.data[0] ?? -Infinity;
+  const max = ctx.param(2, 'max')?.data[0] ?? Infinity;
   return [min, max];
 }
 

@@ -12,7 +12,7 @@ const passThrough: Converter = (ctx) => {
 };
 
 const reshape: Converter = (ctx) => {
-  const target = toNumbers(ctx.constant(1));
+  const target = toNumbers(ctx.requiredParam(1, 'shape'));
   if (ctx.attrs.int('allowzero', 0) !== 0 && target.includes(0)) throw ctx.unsupported('with allowzero and a 0 dim');
   ctx.setOutput(top.reshape(ctx.b, { input: ctx.value(0) }, { shape: target }, { loc: ctx.loc() }));
 };
@@ -34,17 +34,13 @@ const transpose: Converter = (ctx) => {
   ctx.setOutput(top.permute(ctx.b, { input: ctx.value(0) }, { order }, { loc: ctx.loc() }));
 };
 
-function constInputs(ctx: NodeContext): (ConstTensor | undefined)[] {
-  return Array.from({ length: ctx.numInputs }, (_, i) => (ctx.isConst(i) ? ctx.constant(i) : undefined));
-}
-
 const squeeze: Converter = (ctx) => {
-  const axes = axesOf(constInputs(ctx), ctx.attrs) ?? [];
+  const axes = axesOf(ctx.params(['axes']), ctx.attrs) ?? [];
   ctx.setOutput(top.squeeze(ctx.b, { input: ctx.value(0) }, { axes }, { loc: ctx.loc() }));
 };
 
 const unsqueeze: Converter = (ctx) => {
-  const axes = axesOf(constInputs(ctx), ctx.attrs) ?? [];
+  const axes = axesOf(ctx.params(['axes']), ctx.attrs) ?? [];
   ctx.setOutput(top.unsqueeze(ctx.b, { input: ctx.value(0) }, { axes }, { loc: ctx.loc() }));
 };
 
@@ -100,7 +96,8 @@ const split: Converter = (ctx) => {
   const shape = ctx.shape(0);
   let axis = ctx.attrs.int('axis', 0);
   if (axis < 0) axis += shape.length;
-  let sizes = ctx.hasInput(1) ? toNumbers(ctx.constant(1)) : ctx.attrs.ints('split');
+  const given = ctx.param(1, 'split');
+  let sizes = given ? toNumbers(given) : ctx.attrs.ints('split');
   if (sizes && sizes.length === 0) sizes = undefined;
   const op = top.split(
     ctx.b,
@@ -119,7 +116,7 @@ function clampIndex(v: number): number {
 
 const slice: Converter = (ctx) => {
   const rank = ctx.shape(0).length;
-  const p = sliceParams(constInputs(ctx), ctx.attrs, ctx.opset, rank, ctx.node);
+  const p = sliceParams(ctx.params(['starts', 'ends', 'axes', 'steps']), ctx.attrs, ctx.opset, rank, ctx.node);
   const op = top.slice(
     ctx.b,
     { input: ctx.value(0) },
@@ -146,10 +143,11 @@ const pad: Converter = (ctx) => {
   const mode = ctx.attrs.str('mode', 'constant') || 'constant';
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw ctx.unsupported(`with mode "${mode}"`, 'supported modes: constant, reflect, edge');
   const rank = ctx.shape(0).length;
-  let pads = ctx.opset < 11 ? ctx.attrs.ints('pads', []) : toNumbers(ctx.constant(1));
-  if (ctx.opset >= 18 && ctx.hasInput(3)) {
+  let pads = ctx.opset < 11 ? ctx.attrs.ints('pads', []) : toNumbers(ctx.requiredParam(1, 'pads'));
+  const padAxes = ctx.opset >= 18 ? ctx.param(3, 'axes') : undefined;
+  if (padAxes) {
     // axes (opset 18): expand to every axis.
-    const axes = toNumbers(ctx.constant(3)).map((a) => (a < 0 ? a + rank : a));
+    const axes = toNumbers(padAxes).map((a) => (a < 0 ? a + rank : a));
     const full = new Array<number>(2 * rank).fill(0);
     axes.forEach((a, i) => {
       full[a] = pads[i]!;
@@ -157,16 +155,16 @@ const pad: Converter = (ctx) => {
     });
     pads = full;
   }
-  const val = ctx.opset < 11 ? ctx.attrs.float('value', 0) : ctx.hasInput(2) ? ctx.constant(2).data[0]! : 0;
+  const val = ctx.opset < 11 ? ctx.attrs.float('value', 0) : ctx.param(2, 'constant_value')?.data[0] ?? 0;
   ctx.setOutput(top.pad(ctx.b, { input: ctx.value(0) }, { paddings: pads, val, mode }, { loc: ctx.loc() }));
 };
 
 const expand: Converter = (ctx) => {
-  ctx.setOutput(top.expand(ctx.b, { input: ctx.value(0) }, { shape: toNumbers(ctx.constant(1)) }, { loc: ctx.loc() }));
+  ctx.setOutput(top.expand(ctx.b, { input: ctx.value(0) }, { shape: toNumbers(ctx.requiredParam(1, 'shape')) }, { loc: ctx.loc() }));
 };
 
 const tile: Converter = (ctx) => {
-  const t = toNumbers(ctx.constant(1));
+  const t = toNumbers(ctx.requiredParam(1, 'repeats'));
   if (t.every((v) => v === 1)) return ctx.setOutput(ctx.value(0));
   ctx.setOutput(top.tile(ctx.b, { input: ctx.value(0) }, { tile: t }, { loc: ctx.loc() }));
 };
@@ -174,7 +172,7 @@ const tile: Converter = (ctx) => {
 /** Reductions: axes from the attribute or (ReduceSum >= 13, the others >= 18) the input; sorted. */
 const reduce: Converter = (ctx) => {
   const rank = ctx.shape(0).length;
-  let axes = (axesOf(constInputs(ctx), ctx.attrs) ?? []).map((a) => (a < 0 ? a + rank : a));
+  let axes = (axesOf(ctx.params(['axes']), ctx.attrs) ?? []).map((a) => (a < 0 ? a + rank : a));
   if (axes.length === 0) {
     if (ctx.attrs.int('noop_with_empty_axes', 0) !== 0) return ctx.setOutput(ctx.value(0));
     axes = Array.from({ length: rank }, (_, i) => i);

@@ -7,6 +7,31 @@ import { constOf, toNumbers } from '../const-tensor.js';
 import type { Converter, NodeContext } from './context.js';
 
 type CoordMode = 'align_corners' | 'half_pixel' | 'pytorch_half_pixel' | 'asymmetric';
+type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+
+/** Resize's nearest_mode (opset 11 on); Upsample and Resize-10 floor when upsampling, as ORT does. */
+function nearestModeOf(ctx: NodeContext): NearestMode {
+  if (ctx.opType === 'Upsample' || ctx.opset < 11) return 'floor';
+  const m = ctx.attrs.str('nearest_mode', 'round_prefer_floor') || 'round_prefer_floor';
+  if (m === 'round_prefer_floor' || m === 'round_prefer_ceil' || m === 'floor' || m === 'ceil') return m;
+  throw ctx.unsupported(`with nearest_mode "${m}"`, 'supported: round_prefer_floor, round_prefer_ceil, floor, ceil');
+}
+
+/** What top.Interp does without a nearest_mode attribute (TPU-MLIR's behaviour). */
+function interpDefaultRounding(coord: CoordMode): NearestMode {
+  return coord === 'asymmetric' ? 'floor' : 'round_prefer_floor';
+}
+
+/**
+ * Whether nearest with this rounding picks input floor(o / s) for integer scales s, which is what
+ * top.Upsample computes. Half-pixel sources sit strictly inside (q − ½, q + ½), so either
+ * round-half rule gives q; asymmetric ones are exactly o / s.
+ */
+function upsampleEquivalent(coord: CoordMode, nearest: NearestMode, sh: number, sw: number): boolean {
+  if (coord === 'asymmetric') return nearest === 'floor' || (nearest === 'round_prefer_floor' && sh <= 2 && sw <= 2);
+  if (coord === 'half_pixel' || coord === 'pytorch_half_pixel') return nearest === 'round_prefer_floor' || nearest === 'round_prefer_ceil';
+  return false;
+}
 
 function coordMode(ctx: NodeContext, def: string): CoordMode {
   const m = ctx.attrs.str('coordinate_transformation_mode', def) || def;
@@ -37,30 +62,36 @@ function build(ctx: NodeContext, scales: number[] | undefined, sizes: number[] |
   const sw = scales ? scales[wIdx]! : outShape[wIdx]! / x[wIdx]!;
   if (outShape.every((d, i) => d === x[i])) return ctx.setOutput(ctx.value(0));
   const integer = Number.isInteger(sh) && Number.isInteger(sw) && sh >= 1 && sw >= 1;
-  if (mode === 'nearest' && integer && coord !== 'align_corners' && rank === 4) {
+  const nearest = nearestModeOf(ctx);
+  if (mode === 'nearest' && integer && rank === 4 && upsampleEquivalent(coord, nearest, sh, sw)) {
     return ctx.setOutput(top.upsample(ctx.b, { input: ctx.value(0) }, { scale_h: sh, scale_w: sw }, { loc: ctx.loc() }));
   }
+  // nearest_mode only where it differs from what top.Interp does without it
+  const rounding = mode === 'nearest' && nearest !== interpDefaultRounding(coord) ? { nearest_mode: nearest } : {};
   if (scales) {
-    const op = top.interp(ctx.b, { input: ctx.value(0) }, { mode, coord_mode: coord, scale_h: rank >= 4 ? sh : -1, scale_w: sw }, { loc: ctx.loc() });
-    return ctx.setOutput(op);
+    const attrs = { mode, coord_mode: coord, scale_h: rank >= 4 ? sh : -1, scale_w: sw, ...rounding };
+    return ctx.setOutput(top.interp(ctx.b, { input: ctx.value(0) }, attrs, { loc: ctx.loc() }));
   }
   const target = ctx.weight(`${ctx.name}_target_shape`, constOf('float', [rank - 2], outShape.slice(2)));
-  const op = top.interp(ctx.b, { input: ctx.value(0), target_shape: target }, { mode, coord_mode: coord, scale_h: -1, scale_w: -1 }, { loc: ctx.loc() });
-  ctx.setOutput(op);
+  const attrs = { mode, coord_mode: coord, scale_h: -1, scale_w: -1, ...rounding };
+  ctx.setOutput(top.interp(ctx.b, { input: ctx.value(0), target_shape: target }, attrs, { loc: ctx.loc() }));
 }
 
 const resize: Converter = (ctx) => {
   const coord = coordMode(ctx, 'half_pixel');
-  if (ctx.opset < 11) return build(ctx, toNumbers(ctx.constant(1)), undefined, 'asymmetric');
-  const scales = ctx.hasInput(2) ? toNumbers(ctx.constant(2)) : [];
+  if (ctx.opset < 11) return build(ctx, toNumbers(ctx.requiredParam(1, 'scales')), undefined, 'asymmetric');
+  const given = ctx.param(2, 'scales');
+  const scales = given ? toNumbers(given) : [];
   if (scales.length > 0) return build(ctx, scales, undefined, coord);
-  if (!ctx.hasInput(3)) throw ctx.fail('has neither scales nor sizes');
-  build(ctx, undefined, toNumbers(ctx.constant(3)), coord);
+  const sizes = ctx.param(3, 'sizes');
+  if (!sizes) throw ctx.fail('has neither scales nor sizes');
+  build(ctx, undefined, toNumbers(sizes), coord);
 };
 
 /** Upsample (opsets 7-9): scales from the attribute (7) or the input (9); ONNX defines it as asymmetric. */
 const upsample: Converter = (ctx) => {
-  const scales = ctx.hasInput(1) ? toNumbers(ctx.constant(1)) : ctx.attrs.floats('scales');
+  const given = ctx.param(1, 'scales');
+  const scales = given ? toNumbers(given) : ctx.attrs.floats('scales');
   if (!scales) throw ctx.fail('has no scales');
   build(ctx, scales, undefined, 'asymmetric');
 };

@@ -99,11 +99,11 @@ describe('pooling shapes', () => {
     expect(shapeOf(ceil)).toEqual([1, 3, 3, 3]);
   });
 
-  it('follows TPU-MLIR’s ceil_mode rule with asymmetric pads', () => {
+  it('follows ONNX’s ceil_mode rule with asymmetric pads (TPU-MLIR’s pad growth would give 2)', () => {
     const { b, input } = fixture();
-    // remain = (5 + 2·0 − 3) mod 2 = 0: no extra pad, so (5 + 0 + 1 − 3)/2 + 1 = 2
+    // ceil((5 + 0 + 1 − 3) / 2) + 1 = 3; the last window starts at 4, inside the input, so it stays
     const p = top.avgPool(b, { input: input([1, 1, 5, 5]) }, { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: true }, { loc: 'p' });
-    expect(shapeOf(p)).toEqual([1, 1, 2, 2]);
+    expect(shapeOf(p)).toEqual([1, 1, 3, 3]);
   });
 
   it('pools globally with an empty kernel, dropping dims without keepdims', () => {
@@ -143,5 +143,27 @@ describe('MatMul shape', () => {
   it('rejects mismatched K', () => {
     const { b, input } = fixture();
     expect(() => top.matMul(b, { input: input([2, 3, 5]), right: input([2, 4, 7]) }, {}, { loc: 'mm' })).toThrow(/K mismatch/);
+  });
+});
+
+describe('pool shape: ONNX ceil_mode and dilations', () => {
+  const pool = (shape: number[], attrs: Parameters<typeof top.maxPool>[2]): number[] | undefined => {
+    const { b, input } = fixture();
+    return shapeOf(top.maxPool(b, { input: input(shape) }, attrs, { loc: 'p' }));
+  };
+
+  it('drops a last window that would start in the after padding', () => {
+    // test_maxpool_2d_ceil_output_size_reduce_by_one: 2x2, k 1, stride 2 -> 1x1 (TPU-MLIR's pad growth gives 2x2)
+    expect(pool([1, 1, 2, 2], { kernel_shape: [1, 1], strides: [2, 2], ceil_mode: true })).toEqual([1, 1, 1, 1]);
+    // test_averagepool_2d_ceil_last_window_starts_on_pad: 2x2, k 3, stride 3, pads 1 -> 1x1 (the 2nd window starts on the pad)
+    expect(pool([1, 3, 2, 2], { kernel_shape: [3, 3], strides: [3, 3], pads: [1, 1, 1, 1], ceil_mode: true })).toEqual([1, 3, 1, 1]);
+    // a window that starts inside the input is kept: 4x4, k 3, stride 2 -> 2x2
+    expect(pool([1, 1, 4, 4], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: true })).toEqual([1, 1, 2, 2]);
+  });
+
+  it('spans dilated windows, in 2-D and 3-D', () => {
+    expect(pool([1, 1, 4, 4], { kernel_shape: [2, 2], dilations: [2, 2] })).toEqual([1, 1, 2, 2]);
+    expect(pool([1, 1, 4, 4, 4], { kernel_shape: [2, 2, 2], strides: [1, 1, 1], pads: [0, 0, 0, 0, 0, 0], dilations: [2, 2, 2] })).toEqual([1, 1, 2, 2, 2]);
+    expect(pool([1, 3, 32, 32, 32], { kernel_shape: [2, 2, 2] })).toEqual([1, 3, 31, 31, 31]);
   });
 });

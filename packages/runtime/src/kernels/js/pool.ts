@@ -1,23 +1,32 @@
-// MaxPool / AvgPool (1-D and 2-D, global, adaptive, ceil_mode, count_include_pad) and
-// AdaptiveAvgPool. ceil_mode follows TPU-MLIR (ir's poolShape): the "after" pad grows so the last
-// window fits. Averages divide by the window's count within the input, or — with
-// count_include_pad — within input plus the declared pads (never the ceil_mode extension), as ORT does.
+// MaxPool / AvgPool over any number of spatial axes (1-D, 2-D, 3-D ...: global, adaptive,
+// dilations, ceil_mode, count_include_pad) and AdaptiveAvgPool. The output size comes from the
+// IR type (ir's poolShape: ONNX's ceil_mode rule). Each axis is reduced to a list of input
+// positions per output index, and a window is their cartesian product. Averages divide by the
+// window's count within the input, or — with count_include_pad — within input plus the declared
+// pads (never the ceil_mode extension), as ORT does.
 import type { NdArray } from '@tpu-quant/ir';
 import { top } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
 import { input0, jsKernel, outShape } from '../../registry.js';
-import { applyRelu, f32 } from '../../tensor.js';
-import { nchw, resolveAutoPad } from './conv.js';
+import { applyRelu, f32, size } from '../../tensor.js';
+import { resolveAutoPad } from './conv.js';
 
-interface Win { start: number; end: number; full: number }
+/** One output index along one axis: the input positions it reads, and its size counting pads. */
+interface Win { taps: number[]; full: number }
 
-/** Window bounds along one axis: [start, end) inside the input, and the size counting pads. */
-function windows(out: number, inp: number, k: number, s: number, padBefore: number, padAfter: number): Win[] {
+/** Windows along one axis of a strided, dilated, padded pool. */
+function windows(out: number, inp: number, k: number, s: number, d: number, padBefore: number, padAfter: number): Win[] {
   const res: Win[] = [];
   for (let o = 0; o < out; o++) {
-    const lo = o * s - padBefore;
-    const hi = Math.min(lo + k, inp + padAfter);
-    res.push({ start: Math.max(lo, 0), end: Math.min(hi, inp), full: hi - lo });
+    const taps: number[] = [];
+    let full = 0;
+    for (let j = 0; j < k; j++) {
+      const p = o * s - padBefore + j * d;
+      if (p >= inp + padAfter) break;
+      full++;
+      if (p >= 0 && p < inp) taps.push(p);
+    }
+    res.push({ taps, full });
   }
   return res;
 }
@@ -28,38 +37,48 @@ function adaptive(out: number, inp: number): Win[] {
   for (let o = 0; o < out; o++) {
     const start = Math.floor((o * inp) / out);
     const end = Math.ceil(((o + 1) * inp) / out);
-    res.push({ start, end, full: end - start });
+    res.push({ taps: range(start, end), full: end - start });
   }
   return res;
 }
 
-function poolCore(x: NdArray, wh: Win[], ww: Win[], max: boolean, includePad: boolean, padValue: number): Float32Array {
-  const [n, c, ih, iw] = nchw(x.shape);
-  const oh = wh.length;
-  const ow = ww.length;
+function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
+}
+
+/** Pools every [N, C] plane of x; `axes[i]` holds the windows of spatial axis i. */
+function poolCore(x: NdArray, axes: Win[][], max: boolean, includePad: boolean, padValue: number): Float32Array {
+  const spatialIn = x.shape.slice(2);
+  const r = spatialIn.length;
+  const inStrides = new Array<number>(r).fill(1);
+  for (let i = r - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * spatialIn[i + 1]!;
+  const planeIn = size(spatialIn);
+  const outSpatial = axes.map((a) => a.length);
+  const planeOut = size(outSpatial);
+  const planes = size(x.shape.slice(0, 2));
   const xd = x.data as Float32Array;
-  const out = new Float32Array(n * c * oh * ow);
-  for (let p = 0; p < n * c; p++) {
-    const base = p * ih * iw;
-    for (let y = 0; y < oh; y++) {
-      const h = wh[y]!;
-      for (let xo = 0; xo < ow; xo++) {
-        const w = ww[xo]!;
-        let acc = max ? Number.NEGATIVE_INFINITY : 0;
-        for (let iy = h.start; iy < h.end; iy++) {
-          for (let ix = w.start; ix < w.end; ix++) {
-            const v = xd[base + iy * iw + ix]!;
-            if (max) acc = v > acc ? v : acc;
-            else acc += v;
-          }
-        }
-        if (!max) {
-          const inside = (h.end - h.start) * (w.end - w.start);
-          const full = h.full * w.full;
-          acc = includePad ? (acc + padValue * (full - inside)) / full : acc / inside;
-        }
-        out[(p * oh + y) * ow + xo] = acc;
+  const out = new Float32Array(planes * planeOut);
+  const oIdx = new Array<number>(r).fill(0);
+  for (let q = 0; q < planeOut; q++) {
+    const wins = axes.map((a, i) => a[oIdx[i]!]!);
+    // flat offsets of the window's taps inside one plane
+    let offs = [0];
+    for (let i = 0; i < r; i++) offs = offs.flatMap((b) => wins[i]!.taps.map((t) => b + t * inStrides[i]!));
+    const full = wins.reduce((n, w) => n * w.full, 1);
+    for (let p = 0; p < planes; p++) {
+      const base = p * planeIn;
+      let acc = max ? Number.NEGATIVE_INFINITY : 0;
+      for (const o of offs) {
+        const v = xd[base + o]!;
+        if (max) acc = v > acc ? v : acc;
+        else acc += v;
       }
+      if (!max) acc = includePad ? (acc + padValue * (full - offs.length)) / full : acc / offs.length;
+      out[p * planeOut + q] = acc;
+    }
+    for (let i = r - 1; i >= 0; i--) {
+      if (++oIdx[i]! < outSpatial[i]!) break;
+      oIdx[i] = 0;
     }
   }
   return out;
@@ -69,32 +88,22 @@ function pool(ctx: KernelContext, max: boolean): NdArray {
   const a = max ? top.maxPoolAttrs(ctx.op) : top.avgPoolAttrs(ctx.op);
   const x = input0(ctx);
   const shape = outShape(ctx);
-  const [, , ih, iw] = nchw(x.shape);
-  const oneD = x.shape.length === 3;
+  const spatialIn = x.shape.slice(2);
+  const r = spatialIn.length;
   // the output's spatial dims, before keepdims = false drops trailing 1s
-  const r = x.shape.length - 2;
-  const spatial = shape.slice(2).concat(new Array<number>(Math.max(0, r - (shape.length - 2))).fill(1));
-  const [oh, ow] = oneD ? [1, spatial[0]!] : [spatial[0]!, spatial[1]!];
-  let wh: Win[];
-  let ww: Win[];
+  const spatialOut = shape.slice(2).concat(new Array<number>(Math.max(0, r - (shape.length - 2))).fill(1));
+  let axes: Win[][];
   if (a.is_adaptive) {
-    wh = adaptive(oh, ih);
-    ww = adaptive(ow, iw);
+    axes = spatialIn.map((d, i) => adaptive(spatialOut[i]!, d));
   } else if (a.kernel_shape.length === 0) {
-    wh = [{ start: 0, end: ih, full: ih }];
-    ww = [{ start: 0, end: iw, full: iw }];
+    axes = spatialIn.map((d) => [{ taps: range(0, d), full: d }]);
   } else {
     const k = a.kernel_shape;
-    const pads = resolveAutoPad(a.auto_pad, x.shape.slice(2), k, a.strides, k.map(() => 1), a.pads);
-    if (oneD) {
-      wh = [{ start: 0, end: 1, full: 1 }];
-      ww = windows(ow, iw, k[0]!, a.strides[0]!, pads[0]!, pads[1]!);
-    } else {
-      wh = windows(oh, ih, k[0]!, a.strides[0]!, pads[0]!, pads[2]!);
-      ww = windows(ow, iw, k[1]!, a.strides[1]!, pads[1]!, pads[3]!);
-    }
+    const dil = a.dilations.length === k.length ? a.dilations : k.map(() => 1);
+    const pads = resolveAutoPad(a.auto_pad, spatialIn, k, a.strides, dil, a.pads);
+    axes = spatialIn.map((d, i) => windows(spatialOut[i]!, d, k[i]!, a.strides[i]!, dil[i]!, pads[i]!, pads[i + r]!));
   }
-  const out = poolCore(x, wh, ww, max, a.count_include_pad, a.pad_value);
+  const out = poolCore(x, axes, max, a.count_include_pad, a.pad_value);
   if (a.do_relu) applyRelu(out, a.relu_limit);
   return f32(shape, out);
 }
@@ -104,7 +113,5 @@ jsKernel('AvgPool', (ctx) => pool(ctx, false));
 jsKernel('AdaptiveAvgPool', (ctx) => {
   const x = input0(ctx);
   const shape = outShape(ctx);
-  const [, , ih, iw] = nchw(x.shape);
-  const [, , oh, ow] = nchw(shape);
-  return f32(shape, poolCore(x, adaptive(oh, ih), adaptive(ow, iw), false, false, 0));
+  return f32(shape, poolCore(x, x.shape.slice(2).map((d, i) => adaptive(shape[i + 2]!, d)), false, false, 0));
 });

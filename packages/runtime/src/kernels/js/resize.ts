@@ -2,8 +2,8 @@
 // to the input by coord_mode, with the scale from scale_h/scale_w when given (ONNX uses the given
 // scale, not out/in) and out/in otherwise. Linear is separable bilinear with the source
 // coordinate clamped to the input; nearest rounds half down (ONNX's round_prefer_floor) except
-// for asymmetric, which floors (PyTorch's nearest export). An op may carry ONNX's
-// `nearest_mode` as an extra string attribute; the top table has no such attribute yet.
+// for asymmetric, which floors (PyTorch's nearest export); the optional nearest_mode attribute
+// (our extension of top.Interp, set from ONNX Resize) overrides that rounding.
 import type { NdArray } from '@tpu-quant/ir';
 import { top } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
@@ -33,9 +33,8 @@ const ROUNDERS: Record<string, (v: number) => number> = {
   ceil: Math.ceil,
 };
 
-function nearestRounder(ctx: KernelContext, mode: CoordMode): (v: number) => number {
-  const a = ctx.op.attr('nearest_mode');
-  if (a?.kind === 'string' && ROUNDERS[a.value]) return ROUNDERS[a.value]!;
+function nearestRounder(nearestMode: string | undefined, mode: CoordMode): (v: number) => number {
+  if (nearestMode) return ROUNDERS[nearestMode]!;
   return mode === 'asymmetric' ? Math.floor : ROUNDERS.round_prefer_floor!;
 }
 
@@ -67,7 +66,7 @@ function interp(ctx: KernelContext): NdArray {
   const [oh, ow] = r >= 4 ? [shape[r - 2]!, shape[r - 1]!] : [1, shape[r - 1]!];
   const mode = a.coord_mode as CoordMode;
   const linear = a.mode === 'linear';
-  const round = nearestRounder(ctx, mode);
+  const round = nearestRounder(a.nearest_mode, mode);
   const scaleH = a.scale_h > 0 ? a.scale_h : oh / ih;
   const scaleW = a.scale_w > 0 ? a.scale_w : ow / iw;
   const H = r >= 4 ? axisMap(oh, ih, scaleH, mode, linear, round) : axisMap(1, 1, 1, 'asymmetric', linear, Math.floor);

@@ -259,6 +259,8 @@ export interface MaxPoolAttrs {
   readonly pads?: readonly number[];
   /** bool, optional */
   readonly ceil_mode?: boolean;
+  /** i64[], default 1 per kernel_shape entry (builders leave it out unless given) */
+  readonly dilations?: readonly number[];
   /** enum, optional */
   readonly auto_pad?: 'SAME_UPPER' | 'SAME_LOWER' | 'NOTSET' | 'VALID';
   /** bool, default false */
@@ -285,6 +287,7 @@ export interface MaxPoolAttrValues {
   strides: number[];
   pads: number[];
   ceil_mode?: boolean;
+  dilations: number[];
   auto_pad?: 'SAME_UPPER' | 'SAME_LOWER' | 'NOTSET' | 'VALID';
   is_adaptive: boolean;
   keepdims: boolean;
@@ -311,6 +314,8 @@ export interface AvgPoolAttrs {
   readonly pads?: readonly number[];
   /** bool, optional */
   readonly ceil_mode?: boolean;
+  /** i64[], default 1 per kernel_shape entry (builders leave it out unless given) */
+  readonly dilations?: readonly number[];
   /** enum, optional */
   readonly auto_pad?: 'SAME_UPPER' | 'SAME_LOWER' | 'NOTSET' | 'VALID';
   /** bool, default false */
@@ -337,6 +342,7 @@ export interface AvgPoolAttrValues {
   strides: number[];
   pads: number[];
   ceil_mode?: boolean;
+  dilations: number[];
   auto_pad?: 'SAME_UPPER' | 'SAME_LOWER' | 'NOTSET' | 'VALID';
   is_adaptive: boolean;
   keepdims: boolean;
@@ -363,6 +369,8 @@ export interface MaxPoolWithMaskAttrs {
   readonly pads?: readonly number[];
   /** bool, optional */
   readonly ceil_mode?: boolean;
+  /** i64[], default 1 per kernel_shape entry (builders leave it out unless given) */
+  readonly dilations?: readonly number[];
   /** enum, optional */
   readonly auto_pad?: 'SAME_UPPER' | 'SAME_LOWER' | 'NOTSET' | 'VALID';
   /** bool, default false */
@@ -389,6 +397,7 @@ export interface MaxPoolWithMaskAttrValues {
   strides: number[];
   pads: number[];
   ceil_mode?: boolean;
+  dilations: number[];
   auto_pad?: 'SAME_UPPER' | 'SAME_LOWER' | 'NOTSET' | 'VALID';
   is_adaptive: boolean;
   keepdims: boolean;
@@ -1464,6 +1473,8 @@ export interface InterpAttrs {
   readonly scale_h?: number;
   /** f64, default -1 */
   readonly scale_w?: number;
+  /** enum, optional */
+  readonly nearest_mode?: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
 }
 
 /** Attributes of `top.Interp` as read back, defaults applied. */
@@ -1472,6 +1483,7 @@ export interface InterpAttrValues {
   coord_mode: 'align_corners' | 'half_pixel' | 'pytorch_half_pixel' | 'asymmetric';
   scale_h: number;
   scale_w: number;
+  nearest_mode?: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
 }
 
 /** Reads the attributes of a `top.Interp` with defaults applied; throws on another op type. */

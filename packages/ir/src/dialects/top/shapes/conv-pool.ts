@@ -36,11 +36,9 @@ function checkWindow(s: ShapeContext, inputRank: number, w: Window): void {
   if (w.strides.some((x) => x <= 0)) s.fail('strides must be positive');
 }
 
-/** The window attributes; pools have no dilations (all 1). */
-function windowOf(s: ShapeContext, dilated: boolean): Window {
-  const kernel = s.ints('kernel_shape');
-  const dilations = dilated ? s.ints('dilations') : ones(kernel.length);
-  return { kernel, strides: s.ints('strides'), dilations, pads: s.ints('pads') };
+/** The window attributes of a convolution. */
+function windowOf(s: ShapeContext): Window {
+  return { kernel: s.ints('kernel_shape'), strides: s.ints('strides'), dilations: s.ints('dilations'), pads: s.ints('pads') };
 }
 
 function positive(s: ShapeContext, dims: number[]): number[] {
@@ -52,7 +50,7 @@ export function convShape(s: ShapeContext): number[] | undefined {
   const x = s.shape('input');
   const f = s.shape('filter');
   if (!x || !f) return undefined;
-  const w = windowOf(s, true);
+  const w = windowOf(s);
   checkWindow(s, x.length, w);
   const group = s.int('group');
   if (f[1]! * group !== x[1]) s.fail(`filter takes ${f[1]} channels per group × ${group} groups, the input has ${x[1]}`);
@@ -73,7 +71,7 @@ export function deconvShape(s: ShapeContext): number[] | undefined {
   const x = s.shape('input');
   const f = s.shape('filter');
   if (!x || !f) return undefined;
-  const w = windowOf(s, true);
+  const w = windowOf(s);
   checkWindow(s, x.length, w);
   const r = w.kernel.length;
   const outPad = s.ints('output_padding');
@@ -87,30 +85,38 @@ export function deconvShape(s: ShapeContext): number[] | undefined {
 }
 
 /**
- * MaxPool / AvgPool. An empty kernel_shape is a global pool. `ceil_mode` follows TPU-MLIR: it
- * grows the "after" pad by stride − ((in + 2·pad_before − k) mod stride), which equals ceiling
- * division when pads are symmetric. keepdims = false drops trailing 1s of the spatial dims.
+ * MaxPool / AvgPool. An empty kernel_shape is a global pool; `dilations` (our extension for ONNX
+ * pools) defaults to 1. `ceil_mode` follows ONNX / PyTorch (what ORT computes): the output size
+ * divides by the stride rounding up, then drops a last window that would start in the "after"
+ * padding. TPU-MLIR's importer instead grows the after pad by stride − remainder, which keeps
+ * such a window (and so disagrees with ORT on e.g. a 1x1 kernel with stride 2 on an even
+ * input); ONNX-imported models need ORT's answer. keepdims = false drops trailing 1s of the
+ * spatial dims.
  */
 export function poolShape(s: ShapeContext): number[] | undefined {
   const x = s.shape('input');
   if (!x) return undefined;
-  let w = windowOf(s, false);
-  if (w.kernel.length === 0) {
-    const r = x.length - 2;
-    w = { kernel: x.slice(2), strides: ones(r), dilations: ones(r), pads: new Array<number>(2 * r).fill(0) };
-  }
+  const kernel = s.ints('kernel_shape');
+  let w: Window = kernel.length === 0
+    ? { kernel: x.slice(2), strides: ones(x.length - 2), dilations: ones(x.length - 2), pads: new Array<number>(2 * (x.length - 2)).fill(0) }
+    : { kernel, strides: s.ints('strides'), dilations: s.maybeInts('dilations') ?? ones(kernel.length), pads: s.ints('pads') };
   checkWindow(s, x.length, w);
-  const r = w.kernel.length;
-  const pads = resolvePads(s, x.slice(2), w);
-  if (s.has('ceil_mode') && s.bool('ceil_mode')) {
-    for (let i = 0; i < r; i++) {
-      const remain = (x[i + 2]! + 2 * pads[i]! - w.kernel[i]!) % w.strides[i]!;
-      if (remain > 0) pads[i + r]! += w.strides[i]! - remain;
-    }
-  }
-  const spatial = x.slice(2).map((d, i) => Math.floor((d + pads[i]! + pads[i + r]! - w.kernel[i]!) / w.strides[i]!) + 1);
+  w = { ...w, pads: resolvePads(s, x.slice(2), w) };
+  const ceil = s.has('ceil_mode') && s.bool('ceil_mode');
+  const spatial = x.slice(2).map((d, i) => poolOutDim(d, w, i, ceil));
   const out = [x[0]!, x[1]!, ...positive(s, spatial)];
   if (!s.bool('keepdims')) while (out.length > 2 && out[out.length - 1] === 1) out.pop();
+  return out;
+}
+
+/** One pooled axis' output size (ONNX's rule, see poolShape). */
+function poolOutDim(d: number, w: Window, i: number, ceil: boolean): number {
+  const r = w.kernel.length;
+  const span = w.dilations[i]! * (w.kernel[i]! - 1) + 1;
+  const room = d + w.pads[i]! + w.pads[i + r]! - span;
+  const st = w.strides[i]!;
+  let out = (ceil ? Math.ceil(room / st) : Math.floor(room / st)) + 1;
+  if (ceil && (out - 1) * st >= d + w.pads[i]!) out--;
   return out;
 }
 

@@ -24,6 +24,9 @@ const int4 = {
 const poolAttrs = {
   ...window,
   ceil_mode: optional(bool()),
+  // Our extension for ONNX pools with dilations (TPU-MLIR's pools have none; its importer never
+  // writes it and its generic parser ignores unknown attributes). Absent: 1 per kernel axis.
+  dilations: optional(i64Array(perAxis(1))),
   auto_pad: optional(enumOf(AUTO_PAD_MODES)),
   is_adaptive: bool(false),
   keepdims: bool(true),

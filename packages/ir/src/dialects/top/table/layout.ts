@@ -87,6 +87,10 @@ export const layoutOps = {
       coord_mode: enumOf(['align_corners', 'half_pixel', 'pytorch_half_pixel', 'asymmetric']),
       scale_h: f64(-1),
       scale_w: f64(-1),
+      // Our extension (TPU-MLIR has no such attribute; its generic parser ignores unknown ones):
+      // ONNX Resize's nearest rounding. Absent, nearest floors for asymmetric (PyTorch's export,
+      // ONNX Upsample) and rounds half down otherwise, as TPU-MLIR's Interp does.
+      nearest_mode: optional(enumOf(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'])),
     },
     shape: interpShape,
   }),
