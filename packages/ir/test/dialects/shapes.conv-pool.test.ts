@@ -147,7 +147,7 @@ describe('MatMul shape', () => {
 });
 
 describe('pool shape: ONNX ceil_mode and dilations', () => {
-  const pool = (shape: number[], attrs: Parameters<typeof top.maxPool>[2]): number[] | undefined => {
+  const pool = (shape: number[], attrs: Parameters<typeof top.maxPool>[2]): readonly number[] => {
     const { b, input } = fixture();
     return shapeOf(top.maxPool(b, { input: input(shape) }, attrs, { loc: 'p' }));
   };
