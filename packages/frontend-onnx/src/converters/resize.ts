@@ -48,6 +48,13 @@ function modeOf(ctx: NodeContext): 'nearest' | 'linear' {
 
 function build(ctx: NodeContext, scales: number[] | undefined, sizes: number[] | undefined, coord: CoordMode): void {
   const mode = modeOf(ctx);
+  // Attributes that change the result and that top.Interp cannot express: refuse rather than
+  // compute something else silently.
+  if (ctx.attrs.int('antialias', 0) !== 0) throw ctx.unsupported('with antialias', 'export the model without antialiasing');
+  if (ctx.attrs.has('axes')) throw ctx.unsupported('with an axes attribute', 'give scales or sizes for every axis');
+  if (ctx.attrs.str('keep_aspect_ratio_policy', 'stretch') !== 'stretch') {
+    throw ctx.unsupported('with keep_aspect_ratio_policy', 'only "stretch" is supported');
+  }
   const x = ctx.shape(0);
   const rank = x.length;
   if (rank < 3) throw ctx.unsupported(`of a rank-${rank} input`);
