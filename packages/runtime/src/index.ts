@@ -1,6 +1,11 @@
-// @tpu-quant/runtime: executes top modules. Sessions plan a module once (kernels looked up,
-// buffers freed after their last use) and run it on inputs, optionally capturing every tensor.
+// @tpu-quant/runtime: executes top modules. Sessions plan a module once (kernels chosen per op,
+// buffers reused by liveness) and run it on inputs, whole, in batches across worker threads, or
+// from one op down, optionally capturing, observing or overriding tensors.
 export { createSession } from './session.js';
-export type { RunOptions, RunResult, Session, SessionOptions } from './session.js';
-export { getKernel, listKernels, registerKernel } from './registry.js';
-export type { Backend, Kernel, KernelContext } from './registry.js';
+export type { RunOptions, RunResult, Session, SessionOptions, SessionStats, Tensors } from './session.js';
+export type { KernelReport } from './backends.js';
+export type { OpTime } from './executor.js';
+export { fakeQuantize, roundToBF16, roundToF16 } from './overrides.js';
+export type { OverrideFn } from './overrides.js';
+export { allocOut, getKernel, listKernels, registerKernel } from './registry.js';
+export type { AllocOptions, Backend, Kernel, KernelContext } from './registry.js';

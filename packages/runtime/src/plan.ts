@@ -3,12 +3,14 @@
 // use it is (freed after the step unless they are outputs or constants).
 import type { Func, Module, NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
 import { UserError } from '@tpu-quant/ir';
+import { selectKernel } from './backends.js';
 import type { Backend, Kernel } from './registry.js';
-import { getKernel } from './registry.js';
 
 export interface Step {
   readonly op: Op;
   readonly kernel: Kernel;
+  /** The backend of `kernel` (js when the session's backend has no kernel fitting this op). */
+  readonly backend: Backend;
   /** Operand slots. */
   readonly inputs: readonly number[];
   /** Result slots. */
@@ -59,7 +61,7 @@ export function buildPlan(module: Module, backend: Backend): Plan {
         op.results.forEach((r, i) => slotOf.set(r, rets[i]!));
         continue;
       }
-      const kernel = getKernel(op.type, backend);
+      const kernel = selectKernel(op, backend);
       if (!kernel) missing.add(op.type);
       const outputs = op.results.map((r) => {
         const s = newSlot();
@@ -69,6 +71,7 @@ export function buildPlan(module: Module, backend: Backend): Plan {
       steps.push({
         op,
         kernel: kernel!,
+        backend: kernel?.backend ?? backend,
         inputs: op.operands.map(read),
         outputs,
         names: op.results.map((r) => r.name),
@@ -84,7 +87,7 @@ export function buildPlan(module: Module, backend: Backend): Plan {
     const list = [...missing].sort();
     throw new UserError(
       'E_UNSUPPORTED_OP',
-      `no ${backend} kernel for ${list.length} op type${list.length > 1 ? 's' : ''}: ${list.join(', ')}`,
+      `no ${backend === 'js' ? '' : `${backend} or `}js kernel for ${list.length} op type${list.length > 1 ? 's' : ''}: ${list.join(', ')}`,
       'these ops cannot run in the reference executor yet',
     );
   }

@@ -1,8 +1,15 @@
 // The kernel registry: one entry per (op, backend). Sessions look kernels up once, when they are
 // created; the js backend is the reference every faster backend is tested against.
 import type { DType, NdArray, Op, TensorType } from '@tpu-quant/ir';
+import { ndarray } from '@tpu-quant/ir';
 
-export type Backend = 'js';
+/** js: the reference; wasm: AssemblyScript kernels, js where none fits; ort: reserved. */
+export type Backend = 'js' | 'wasm' | 'ort';
+
+export interface AllocOptions {
+  /** Zero-filled memory that never aliases an input (for kernels that accumulate). */
+  readonly zeroed?: boolean;
+}
 
 export interface KernelContext {
   readonly op: Op;
@@ -12,6 +19,13 @@ export interface KernelContext {
   readonly outputTypes: readonly (TensorType | undefined)[];
   /** Weight data by name (top.Weight reads it; already converted to f32). */
   readonly weights: ReadonlyMap<string, NdArray>;
+  /**
+   * Output memory from the session's buffer pool (a kernel may use it instead of allocating; it
+   * need not). Contents are unspecified unless `zeroed`: for element-wise ops whose input dies at
+   * this op it is the input's own memory, so read element i before writing element i. Absent
+   * when a kernel is called outside a session.
+   */
+  readonly alloc?: (shape: readonly number[], opts?: AllocOptions) => NdArray<'f32'>;
 }
 
 export interface Kernel {
@@ -20,6 +34,10 @@ export interface Kernel {
   readonly backend: Backend;
   /** Element types of the data the kernel computes on (the js backend: f32). */
   readonly dtypes?: readonly DType[];
+  /** Result 0 may overwrite operand 0 (element-wise); the top ops in memory-plan's IN_PLACE_OPS are by default. */
+  readonly inPlace?: boolean;
+  /** Whether this kernel handles this op's attributes; a session falls back to js when false. */
+  supports?(op: Op): boolean;
   /** Returns one array per result; undefined for a result typed none. */
   run(ctx: KernelContext): (NdArray | undefined)[];
 }
@@ -61,4 +79,9 @@ export function outShape(ctx: KernelContext, i = 0): readonly number[] {
   const t = ctx.outputTypes[i];
   if (!t) throw new Error(`${ctx.op.type} "${ctx.op.name ?? '?'}": result ${i} has no tensor type`);
   return t.shape;
+}
+
+/** Memory for a result: the session's pooled buffer when there is one, else a fresh array. */
+export function allocOut(ctx: KernelContext, shape: readonly number[], opts?: AllocOptions): NdArray<'f32'> {
+  return ctx.alloc ? ctx.alloc(shape, opts) : ndarray('f32', shape);
 }

@@ -1,21 +1,43 @@
-// Sessions: a module planned once for a backend, then run on inputs as often as needed.
+// Sessions: a module planned once for a backend, then run on inputs as often as needed, whole
+// (run, runBatch) or from one op down (runFrom), with overrides applied to tensors in flight.
 import type { Module, NdArray, Op } from '@tpu-quant/ir';
-import { UserError } from '@tpu-quant/ir';
+import { printMlir, UserError } from '@tpu-quant/ir';
+import type { KernelReport } from './backends.js';
+import { prepareBackend } from './backends.js';
+import { BufferPool } from './buffers.js';
+import type { ExecStats, OpTime } from './executor.js';
+import { execute } from './executor.js';
+import type { MemoryPlan } from './memory-plan.js';
+import { planMemory } from './memory-plan.js';
+import type { OverrideFn } from './overrides.js';
 import type { Plan } from './plan.js';
 import { buildPlan, loadConstants } from './plan.js';
 import type { Backend } from './registry.js';
+import type { Cone } from './run-from.js';
+import { coneOf } from './run-from.js';
 import { fmtShape, toF32 } from './tensor.js';
+import { shareWeights, WorkerPool } from './worker-pool.js';
 import './kernels/js/index.js';
 
 export interface SessionOptions {
+  /** 'js' (default, the reference) or 'wasm' (wasm kernels where they fit, js elsewhere). */
   readonly backend?: Backend;
+  /** Worker threads for `runBatch` (default 1: inline). */
+  readonly threads?: number;
 }
+
+export type Tensors = Map<string, NdArray> | Record<string, NdArray>;
 
 export interface RunOptions {
   /** Keep these tensors (by name), or every activation, in `RunResult.tensors`. */
   readonly capture?: 'all' | readonly string[];
-  /** Called with every activation as it is produced (statistics without holding them all). */
+  /**
+   * Called with every activation as it is produced (statistics without holding them all). The
+   * value's memory may be reused after the call returns: copy what you keep.
+   */
   readonly observer?: (name: string, value: NdArray, op: Op) => void;
+  /** Replace tensors (activations or weights, by name) in flight, for this run only. */
+  readonly overrides?: ReadonlyMap<string, OverrideFn>;
 }
 
 export interface RunResult {
@@ -25,68 +47,251 @@ export interface RunResult {
   readonly tensors: Map<string, NdArray>;
 }
 
+export interface SessionStats {
+  /** Of the last run (run or runFrom): most bytes of activations alive at once. */
+  readonly peakActivationBytes: number;
+  /** The memory plan's peak when every kernel takes its output from ctx.alloc. */
+  readonly plannedPeakBytes: number;
+  /** Free pooled buffers the session keeps between runs. */
+  readonly pooledBytes: number;
+  /** Bytes of the f32 weights. */
+  readonly weightBytes: number;
+  /** Ops the last run executed. */
+  readonly steps: number;
+  /** Wall time of the last run's ops, and per op type. */
+  readonly ms: number;
+  readonly byOpType: Map<string, OpTime>;
+}
+
 export interface Session {
   readonly inputNames: string[];
   readonly outputNames: string[];
-  run(inputs: Map<string, NdArray> | Record<string, NdArray>, opts?: RunOptions): Promise<RunResult>;
+  readonly backend: Backend;
+  run(inputs: Tensors, opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Re-executes only the downstream cone of the named op(s), reading every other tensor the cone
+   * needs from `cached` (typically captured from a full run). Outputs outside the cone come from
+   * `cached` when it has them; `capture` and `overrides` see the cone's tensors only.
+   */
+  runFrom(opName: string | readonly string[], cached: Tensors, opts?: RunOptions): Promise<RunResult>;
+  /** Runs samples in order; across worker threads when the session has threads > 1. */
+  runBatch(samples: readonly Tensors[], opts?: RunOptions): Promise<RunResult[]>;
+  /** A persistent override of one tensor (undefined removes it); weights are transformed once, here. */
+  setOverride(name: string, fn: OverrideFn | undefined): void;
+  stats(): SessionStats;
+  kernelReport(): KernelReport;
+  /** Terminates the session's workers. */
+  dispose(): Promise<void>;
 }
 
 export async function createSession(module: Module, opts: SessionOptions = {}): Promise<Session> {
   const backend = opts.backend ?? 'js';
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`);
+  }
+  await prepareBackend(backend);
   const plan = buildPlan(module, backend);
   const weights = loadConstants(module, plan, toF32);
-  const constants = new Map<number, NdArray | undefined>();
-  for (const s of plan.steps) {
-    if (!s.constant) continue;
-    const out = s.kernel.run({ op: s.op, inputs: [], outputTypes: s.outputTypes, weights });
-    s.outputs.forEach((slot, i) => constants.set(slot, out[i]));
-  }
-  return new JsSession(plan, constants, weights);
+  // workers rebuild the module from its text; print it now, so later edits of `module` do not leak in
+  const mlir = threads > 1 ? printMlir(module) : undefined;
+  return new JsSession(plan, planMemory(plan), weights, backend, threads, mlir, module.name ?? 'module');
 }
+
+const asMap = (t: Tensors): Map<string, NdArray> => (t instanceof Map ? t : new Map(Object.entries(t)));
 
 class JsSession implements Session {
   readonly inputNames: string[];
   readonly outputNames: string[];
+  private readonly pool = new BufferPool();
+  /** Constant slots (weights after session overrides, None) and the steps that make them. */
+  private readonly constants = new Map<number, NdArray | undefined>();
+  private readonly constStep = new Map<string, number>();
+  private readonly names: Set<string>;
+  private readonly sessionOverrides = new Map<string, OverrideFn>();
+  private readonly cones = new Map<string, Cone>();
+  private last: ExecStats = { steps: 0, peakActivationBytes: 0, ms: 0, byOpType: new Map() };
+  private workers: WorkerPool | undefined;
+  private disposed = false;
 
   constructor(
     private readonly plan: Plan,
-    private readonly constants: Map<number, NdArray | undefined>,
+    private readonly memory: MemoryPlan,
     private readonly weights: Map<string, NdArray>,
+    readonly backend: Backend,
+    private readonly threads: number,
+    private readonly mlir: string | undefined,
+    private readonly moduleName: string,
   ) {
     this.inputNames = plan.inputs.map((i) => i.name);
     this.outputNames = plan.outputs.map((o) => o.name);
+    this.names = new Set(plan.steps.flatMap((s) => s.names.filter((n) => n !== undefined)));
+    plan.steps.forEach((s, i) => {
+      if (!s.constant) return;
+      if (s.names[0] !== undefined) this.constStep.set(s.names[0], i);
+      this.computeConstant(i);
+    });
   }
 
-  async run(given: Map<string, NdArray> | Record<string, NdArray>, opts: RunOptions = {}): Promise<RunResult> {
-    const inputs = given instanceof Map ? given : new Map(Object.entries(given));
-    const slots = new Array<NdArray | undefined>(this.plan.slotCount);
-    for (const [slot, v] of this.constants) slots[slot] = v;
-    this.bindInputs(inputs, slots);
-
-    const all = opts.capture === 'all';
-    const wanted = new Set(all ? [] : (opts.capture ?? []));
-    const tensors = new Map<string, NdArray>();
-    for (const step of this.plan.steps) {
-      if (step.constant) continue;
-      const args = step.inputs.map((s) => slots[s]);
-      const out = step.kernel.run({ op: step.op, inputs: args, outputTypes: step.outputTypes, weights: this.weights });
-      step.outputs.forEach((slot, i) => {
-        const v = out[i];
-        checkShape(step.op, i, v, step.outputTypes[i]?.shape);
-        slots[slot] = v;
-        const name = step.names[i];
-        if (v === undefined || name === undefined) return;
-        if (all || wanted.has(name)) tensors.set(name, v);
-        opts.observer?.(name, v, step.op);
-      });
-      for (const s of step.freeAfter) slots[s] = undefined;
-    }
+  async run(given: Tensors, opts: RunOptions = {}): Promise<RunResult> {
+    const slots = this.startSlots(opts);
+    const foreign = this.foreign(slots);
+    this.bindInputs(asMap(given), slots, foreign);
+    const steps = this.plan.steps.flatMap((s, i) => (s.constant ? [] : [i]));
+    const tensors = this.exec(steps, slots, foreign, opts);
     const outputs = new Map<string, NdArray>();
     for (const o of this.plan.outputs) outputs.set(o.name, slots[o.slot]!);
     return { outputs, tensors };
   }
 
-  private bindInputs(inputs: Map<string, NdArray>, slots: (NdArray | undefined)[]): void {
+  async runFrom(opName: string | readonly string[], cachedTensors: Tensors, opts: RunOptions = {}): Promise<RunResult> {
+    const roots = typeof opName === 'string' ? [opName] : [...opName];
+    const key = roots.join('\u0000');
+    let cone = this.cones.get(key);
+    if (!cone) this.cones.set(key, (cone = coneOf(this.plan, roots)));
+    const cached = asMap(cachedTensors);
+    const lacking = cone.needs.filter((n) => !cached.has(n.name)).map((n) => n.name);
+    if (lacking.length > 0) {
+      throw new UserError(
+        'E_MISSING_TENSOR',
+        `running from ${roots.map((r) => `"${r}"`).join(', ')} needs ${lacking.length} tensor${lacking.length > 1 ? 's' : ''} the cache lacks: ${lacking.slice(0, 8).join(', ')}${lacking.length > 8 ? ', ...' : ''}`,
+        'capture them in the full run: run(inputs, { capture: "all" })',
+      );
+    }
+    const slots = this.startSlots(opts);
+    for (const n of cone.needs) {
+      const v = toF32(cached.get(n.name)!);
+      const want = this.slotShape(n.slot);
+      if (want && (want.length !== v.shape.length || want.some((d, k) => d >= 0 && d !== v.shape[k]))) {
+        throw new UserError('E_INPUT_SHAPE', `cached tensor "${n.name}" has shape ${fmtShape(v.shape)}, expected ${fmtShape(want)}`);
+      }
+      slots[n.slot] = v;
+    }
+    const tensors = this.exec(cone.steps, slots, this.foreign(slots), opts);
+    const outputs = new Map<string, NdArray>();
+    for (const o of this.plan.outputs) {
+      const v = slots[o.slot] ?? cached.get(o.name);
+      if (v) outputs.set(o.name, v);
+    }
+    return { outputs, tensors };
+  }
+
+  async runBatch(samples: readonly Tensors[], opts: RunOptions = {}): Promise<RunResult[]> {
+    if (this.threads === 1 || samples.length <= 1) {
+      const out: RunResult[] = [];
+      for (const s of samples) out.push(await this.run(s, opts));
+      return out;
+    }
+    if (opts.observer || opts.overrides || this.sessionOverrides.size > 0) {
+      throw new UserError('E_THREADS', 'observers and overrides are functions, which cannot cross to worker threads', 'use threads: 1 for runs with observers or overrides, or capture the tensors');
+    }
+    if (this.disposed) throw new Error('the session was disposed');
+    this.workers ??= new WorkerPool(this.threads, {
+      mlir: this.mlir!, name: this.moduleName, backend: this.backend, weights: shareWeights(this.weights),
+    });
+    const pool = this.workers;
+    return Promise.all(samples.map((s) => pool.run({ inputs: [...asMap(s)], capture: opts.capture })));
+  }
+
+  setOverride(name: string, fn: OverrideFn | undefined): void {
+    this.checkNames([name]);
+    if (fn) this.sessionOverrides.set(name, fn);
+    else this.sessionOverrides.delete(name);
+    const c = this.constStep.get(name);
+    if (c !== undefined) this.computeConstant(c);
+  }
+
+  stats(): SessionStats {
+    let weightBytes = 0;
+    for (const w of this.weights.values()) weightBytes += w.data.byteLength;
+    return {
+      ...this.last,
+      plannedPeakBytes: this.memory.plannedPeakBytes,
+      pooledBytes: this.pool.bytes,
+      weightBytes,
+    };
+  }
+
+  kernelReport(): KernelReport {
+    const ops = this.plan.steps.filter((s) => !s.constant).map((s) => ({ name: s.names[0] ?? '', type: s.op.type, backend: s.backend }));
+    const counts: Partial<Record<Backend, number>> = {};
+    const fallbacks = new Map<string, number>();
+    for (const o of ops) {
+      counts[o.backend] = (counts[o.backend] ?? 0) + 1;
+      if (o.backend !== this.backend) fallbacks.set(o.type, (fallbacks.get(o.type) ?? 0) + 1);
+    }
+    return { backend: this.backend, counts, fallbacks, ops };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.workers?.dispose();
+    this.workers = undefined;
+  }
+
+  private exec(steps: readonly number[], slots: (NdArray | undefined)[], foreign: Set<ArrayBufferLike>, opts: RunOptions): Map<string, NdArray> {
+    const { tensors, stats } = execute(
+      { plan: this.plan, inPlace: this.memory.inPlace, weights: this.weights, pool: this.pool },
+      { steps, slots, foreign, capture: opts.capture, observer: opts.observer, override: this.overrideOf(opts) },
+    );
+    this.last = stats;
+    return tensors;
+  }
+
+  /** Per-run overrides win over session overrides of the same tensor. */
+  private overrideOf(opts: RunOptions): ((name: string) => OverrideFn | undefined) | undefined {
+    const run = opts.overrides;
+    if (run) this.checkNames([...run.keys()]);
+    if (!run?.size && this.sessionOverrides.size === 0) return undefined;
+    return (name) => run?.get(name) ?? this.sessionOverrides.get(name);
+  }
+
+  /** Slots with constants in place; per-run weight overrides are applied here, once per run. */
+  private startSlots(opts: RunOptions): (NdArray | undefined)[] {
+    const slots = new Array<NdArray | undefined>(this.plan.slotCount);
+    for (const [slot, v] of this.constants) slots[slot] = v;
+    for (const [name, fn] of opts.overrides ?? []) {
+      const i = this.constStep.get(name);
+      if (i === undefined) continue;
+      const step = this.plan.steps[i]!;
+      const v = slots[step.outputs[0]!];
+      if (v) slots[step.outputs[0]!] = toF32(fn(v, step.op));
+    }
+    return slots;
+  }
+
+  /** Memory a run must never reuse: everything in the slots before it starts (weights, inputs, cached tensors). */
+  private foreign(slots: readonly (NdArray | undefined)[]): Set<ArrayBufferLike> {
+    const s = new Set<ArrayBufferLike>();
+    for (const v of slots) if (v) s.add(v.data.buffer);
+    return s;
+  }
+
+  private computeConstant(i: number): void {
+    const s = this.plan.steps[i]!;
+    const out = s.kernel.run({ op: s.op, inputs: [], outputTypes: s.outputTypes, weights: this.weights });
+    const fn = s.names[0] === undefined ? undefined : this.sessionOverrides.get(s.names[0]);
+    s.outputs.forEach((slot, k) => this.constants.set(slot, k === 0 && fn && out[0] ? toF32(fn(out[0], s.op)) : out[k]));
+  }
+
+  private checkNames(names: readonly string[]): void {
+    const unknown = names.filter((n) => !this.names.has(n));
+    if (unknown.length > 0) {
+      throw new UserError('E_UNKNOWN_TENSOR', `no tensor named ${unknown.map((u) => `"${u}"`).join(', ')} to override`, 'tensors are named by their loc names, as in capture');
+    }
+  }
+
+  private slotShape(slot: number): readonly number[] | undefined {
+    const inp = this.plan.inputs.find((i) => i.slot === slot);
+    if (inp) return inp.type?.shape;
+    for (const s of this.plan.steps) {
+      const k = s.outputs.indexOf(slot);
+      if (k >= 0) return s.outputTypes[k]?.shape;
+    }
+    return undefined;
+  }
+
+  private bindInputs(inputs: Map<string, NdArray>, slots: (NdArray | undefined)[], foreign: Set<ArrayBufferLike>): void {
     const known = new Set(this.inputNames);
     const unknown = [...inputs.keys()].filter((k) => !known.has(k));
     if (unknown.length > 0) {
@@ -101,15 +306,9 @@ class JsSession implements Session {
       if (want && (want.length !== x.shape.length || want.some((d, i) => d >= 0 && d !== x.shape[i]))) {
         throw new UserError('E_INPUT_SHAPE', `input "${inp.name}" has shape ${fmtShape(x.shape)}, expected ${fmtShape(want)}`);
       }
-      slots[inp.slot] = toF32(x);
+      const v = toF32(x);
+      slots[inp.slot] = v;
+      foreign.add(v.data.buffer);
     }
-  }
-}
-
-/** A kernel whose result disagrees with the IR's static type is a bug (in the kernel or the IR). */
-function checkShape(op: Op, i: number, v: NdArray | undefined, want: readonly number[] | undefined): void {
-  if (!want || !v) return;
-  if (want.length !== v.shape.length || want.some((d, k) => d >= 0 && d !== v.shape[k])) {
-    throw new Error(`${op.type} "${op.name ?? '?'}": result ${i} has shape ${fmtShape(v.shape)}, the IR says ${fmtShape(want)}`);
   }
 }

@@ -3,7 +3,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
-import { createSession } from '@tpu-quant/runtime';
+import { createSession, type SessionStats } from '@tpu-quant/runtime';
 import { loadMlirModule } from '../model-files.js';
 import { loadOrt, runOrtAllTensors } from '../ort-reference.js';
 
@@ -12,7 +12,12 @@ interface RunnerFlags {
   input: string;
   output: string;
   dump_all_tensors?: boolean;
+  backend: string;
+  threads?: string;
+  stats?: boolean;
 }
+
+const BACKENDS = ['js', 'wasm'] as const;
 
 export function registerModelRunner(program: Command): void {
   program
@@ -22,6 +27,9 @@ export function registerModelRunner(program: Command): void {
     .requiredOption('--input <npz>', 'inputs, keyed by input name')
     .option('--output <npz>', 'where to save the results', '_output.npz')
     .option('--dump_all_tensors', 'save every intermediate tensor, not just the outputs')
+    .option('--backend <name>', 'executor backend for .mlir models: js (reference) or wasm', 'js')
+    .option('--threads <n>', 'worker threads for batches (default: all cores)')
+    .option('--stats', 'print peak activation memory, weight memory and time per op type')
     .action(async (flags: RunnerFlags) => {
       const results = await runModel(flags);
       await saveNpz(flags.output, results);
@@ -33,10 +41,22 @@ export async function runModel(flags: RunnerFlags): Promise<Map<string, NdArray>
   const inputs = await loadNpz(flags.input);
   const ext = extname(flags.model).toLowerCase();
   if (ext === '.mlir') {
+    if (!(BACKENDS as readonly string[]).includes(flags.backend)) {
+      throw new UserError('E_BAD_FLAG', `--backend ${flags.backend} is not available for .mlir models`, `use one of: ${BACKENDS.join(', ')}`);
+    }
+    const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+    if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+      throw new UserError('E_BAD_FLAG', `--threads ${flags.threads} is not a positive integer`, 'e.g. --threads 2');
+    }
     const module = await loadMlirModule(flags.model);
-    const session = await createSession(module);
-    const { outputs, tensors } = await session.run(inputs, { capture: flags.dump_all_tensors ? 'all' : undefined });
-    return flags.dump_all_tensors ? new Map([...tensors, ...outputs]) : outputs;
+    const session = await createSession(module, { backend: flags.backend as (typeof BACKENDS)[number], threads });
+    try {
+      const { outputs, tensors } = await session.run(inputs, { capture: flags.dump_all_tensors ? 'all' : undefined });
+      if (flags.stats) process.stdout.write(formatStats(session.stats()));
+      return flags.dump_all_tensors ? new Map([...tensors, ...outputs]) : outputs;
+    } finally {
+      await session.dispose();
+    }
   }
   if (ext === '.onnx') {
     const ort = await loadOrt();
@@ -44,4 +64,16 @@ export async function runModel(flags: RunnerFlags): Promise<Map<string, NdArray>
     return runOrtAllTensors(ort, flags.model, inputs, { all: Boolean(flags.dump_all_tensors) });
   }
   throw new UserError('E_UNSUPPORTED_MODEL', `model_runner cannot run ${flags.model}`, 'use a .mlir or .onnx model');
+}
+
+function formatStats(s: SessionStats): string {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  const lines = [
+    `peak activation memory: ${mib(s.peakActivationBytes)} (planned ${mib(s.plannedPeakBytes)})`,
+    `weights: ${mib(s.weightBytes)}`,
+    `ops run: ${s.steps}, ${s.ms.toFixed(1)} ms`,
+  ];
+  const byType = [...s.byOpType].sort((a, b) => b[1].ms - a[1].ms);
+  for (const [type, t] of byType) lines.push(`  ${type.padEnd(20)} ${t.ms.toFixed(2).padStart(9)} ms  x${t.count}`);
+  return `${lines.join('\n')}\n`;
 }

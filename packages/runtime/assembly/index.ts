@@ -1,0 +1,10 @@
+// The wasm backend's module: every export here is a kernel entry point (pointers are byte
+// offsets into the exported memory; the JS side in src/kernels/wasm/ allocates).
+export { gemm, packA, packB } from './gemm';
+export { chunkCols, conv2d, depthwise, packIm2col } from './conv';
+
+/** Where the JS allocator may start: the end of the static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+export { binary, clampRange } from './eltwise';

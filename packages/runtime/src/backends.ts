@@ -1,0 +1,70 @@
+// Backend selection. A session asks for a backend; each op then runs on that backend's kernel when
+// one is registered and handles the op's attributes, else on the js reference kernel, so a
+// partial backend is always usable and `kernelReport()` says which op ran where.
+import type { Op } from '@tpu-quant/ir';
+import { UserError } from '@tpu-quant/ir';
+import type { Backend, Kernel } from './registry.js';
+import { getKernel } from './registry.js';
+
+export const BACKENDS: readonly Backend[] = ['js', 'wasm', 'ort'];
+
+/** The kernel for `op` on `backend`, falling back to js; undefined when neither has one. */
+export function selectKernel(op: Op, backend: Backend): Kernel | undefined {
+  if (backend !== 'js') {
+    const k = getKernel(op.type, backend);
+    if (k && (k.supports?.(op) ?? true)) return k;
+  }
+  return getKernel(op.type, 'js');
+}
+
+let wasmLoading: Promise<void> | undefined;
+
+/**
+ * Makes a backend's kernels available before planning. The wasm kernels live in
+ * `kernels/wasm/index` (imported on first use, so js-only sessions never compile wasm); when that
+ * module exports `init()`, it is awaited (instantiating the module). Without the module every op
+ * falls back to js, which the kernel report shows.
+ */
+export async function prepareBackend(backend: Backend): Promise<void> {
+  if (!BACKENDS.includes(backend)) {
+    throw new UserError('E_BACKEND', `unknown backend "${String(backend)}"`, `backends: ${BACKENDS.join(', ')}`);
+  }
+  if (backend === 'ort') {
+    throw new UserError(
+      'E_BACKEND',
+      'the ort backend is not available yet: sessions run top MLIR modules, which onnxruntime cannot execute',
+      'use backend "js" or "wasm"',
+    );
+  }
+  if (backend === 'wasm') {
+    wasmLoading ??= loadWasm();
+    await wasmLoading;
+  }
+}
+
+async function loadWasm(): Promise<void> {
+  // A computed specifier: the wasm kernels are optional, and the compiler must not require them.
+  const spec = './kernels/wasm/index.js';
+  let mod: { init?: () => unknown };
+  try {
+    mod = (await import(/* @vite-ignore */ spec)) as { init?: () => unknown };
+  } catch (e) {
+    // only the wasm module itself being absent means "no wasm kernels"; anything else is a bug
+    const msg = (e as Error).message;
+    if (/Cannot find module|Failed to load url|ERR_MODULE_NOT_FOUND/.test(`${(e as NodeJS.ErrnoException).code} ${msg}`)
+      && /kernels[\\/]wasm[\\/]index/.test(msg)) return;
+    throw e;
+  }
+  if (typeof mod.init === 'function') await mod.init();
+}
+
+export interface KernelReport {
+  /** The backend the session asked for. */
+  readonly backend: Backend;
+  /** Op count per backend that runs it (constants excluded). */
+  readonly counts: Partial<Record<Backend, number>>;
+  /** Op types that fell back to js, with how many ops of each. */
+  readonly fallbacks: Map<string, number>;
+  /** Every op, in execution order. */
+  readonly ops: { name: string; type: string; backend: Backend }[];
+}
