@@ -179,3 +179,42 @@ export function depthwise(
     }
   }
 }
+
+/**
+ * Deconv's second half: the GEMM gave cols[(o·kh + ky)·kw + kx][iy·iw + ix] = Σc W·x; each is added
+ * at output (iy·sh - pt + ky·dh, ix·sw - pl + kx·dw) when inside, over bias, then relu / cap.
+ */
+export function col2im(
+  cols: usize, oc: i32, ih: i32, iw: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, pt: i32, pl: i32, bias: usize, flags: i32, hi: f32, y: usize,
+): void {
+  const plane = <usize>(oh * ow);
+  for (let o = 0; o < oc; o++) {
+    const yo = y + ((<usize>o * plane) << 2);
+    const bv: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+    for (let i: usize = 0; i < plane; i++) store<f32>(yo + (i << 2), bv);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        let src = cols + ((<usize>((o * kh + ky) * kw + kx) * ih * iw) << 2);
+        for (let iy = 0; iy < ih; iy++) {
+          const oy = iy * sh - pt + ky * dh;
+          if (<u32>oy < <u32>oh) {
+            const row = yo + ((<usize>oy * ow) << 2);
+            let ox = kx * dw - pl;
+            for (let ix = 0; ix < iw; ix++) {
+              if (<u32>ox < <u32>ow) {
+                const d = row + (<usize>ox << 2);
+                store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ix << 2)));
+              }
+              ox += sw;
+            }
+          }
+          src += <usize>iw << 2;
+        }
+      }
+    }
+    if (flags) {
+      for (let i: usize = 0; i < plane; i++) store<f32>(yo + (i << 2), clamp1(load<f32>(yo + (i << 2)), flags, hi));
+    }
+  }
+}

@@ -1,10 +1,13 @@
 // The wasm backend's module: every export here is a kernel entry point (pointers are byte
 // offsets into the exported memory; the JS side in src/kernels/wasm/ allocates).
 export { gemm, packA, packB } from './gemm';
-export { chunkCols, conv2d, depthwise, packIm2col } from './conv';
+export { chunkCols, col2im, conv2d, depthwise, packIm2col } from './conv';
 
 /** Where the JS allocator may start: the end of the static data. */
 export function heapBase(): usize {
   return __heap_base;
 }
 export { binary, clampRange } from './eltwise';
+export { binaryNd, channelAffine } from './broadcast';
+export { activation } from './activation';
+export { pool2d, reduceRows } from './pool';

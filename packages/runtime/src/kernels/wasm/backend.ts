@@ -1,0 +1,99 @@
+// Shared plumbing of the wasm kernels: the instance and heap, registration, and the per-op cache
+// of resident (pre-packed) weights.
+import type { NdArray, Op } from '@tpu-quant/ir';
+import type { KernelContext } from '../../registry.js';
+import { allocOut, getKernel, registerKernel } from '../../registry.js';
+import { WasmHeap } from './heap.js';
+import type { WasmKernels } from './loader.js';
+import { loadWasmKernels } from './loader.js';
+
+// top-level await: importing the wasm backend yields a ready instance, so kernels stay synchronous
+export const wasm: WasmKernels = await loadWasmKernels();
+export const heap = new WasmHeap(wasm);
+
+/** Epilogue flags (assembly/gemm.ts). */
+export const RELU = 1;
+export const CAP = 2;
+
+/** Fused relu / relu_limit as (flags, hi) for the kernels' epilogue. */
+export function epilogue(doRelu: boolean, limit: number): [number, number] {
+  if (!doRelu) return [0, 0];
+  return limit > 0 ? [RELU | CAP, limit] : [RELU, 0];
+}
+
+/**
+ * Registers a one-result wasm kernel. `supports` says which ops it handles: sessions send the rest
+ * to js, and a direct call with one runs the js kernel too.
+ */
+export function wasmKernel(op: string, run: (ctx: KernelContext) => NdArray, supports?: (op: Op) => boolean): void {
+  const name = `top.${op}`;
+  registerKernel({
+    op: name, backend: 'wasm', dtypes: ['f32'],
+    ...(supports ? { supports } : {}),
+    run: (ctx) => {
+      if (supports && !supports(ctx.op)) return getKernel(name, 'js')!.run(ctx);
+      heap.resetScratch();
+      return [run(ctx)];
+    },
+  });
+}
+
+/** Resident blocks made for one op from its weight arrays; remade when the arrays change. */
+interface Resident {
+  readonly sources: readonly unknown[];
+  readonly blocks: { ptr: number; bytes: number }[];
+  readonly ptrs: number[];
+}
+
+const resident = new WeakMap<Op, Resident>();
+// an op that is garbage collected gives its blocks back
+const reclaim = new FinalizationRegistry<{ ptr: number; bytes: number }[]>((blocks) => {
+  for (const b of blocks) heap.release(b.ptr, b.bytes);
+});
+
+/**
+ * The op's resident weight blocks, made once by `make` (which allocates with `alloc`) and reused
+ * while `sources` (the weight arrays, by identity) stay the same.
+ */
+export function residentFor(op: Op, sources: readonly unknown[], make: (alloc: (bytes: number) => number) => number[]): number[] {
+  const hit = resident.get(op);
+  if (hit && hit.sources.length === sources.length && hit.sources.every((s, i) => s === sources[i])) return hit.ptrs;
+  if (hit) {
+    reclaim.unregister(hit);
+    for (const b of hit.blocks) heap.release(b.ptr, b.bytes);
+  }
+  const blocks: { ptr: number; bytes: number }[] = [];
+  const ptrs = make((bytes) => {
+    const ptr = heap.alloc(bytes);
+    blocks.push({ ptr, bytes });
+    return ptr;
+  });
+  const entry = { sources, blocks, ptrs };
+  resident.set(op, entry);
+  reclaim.register(op, blocks, entry);
+  return ptrs;
+}
+
+export function dataOf(x: NdArray | undefined): Float32Array | undefined {
+  return x?.data as Float32Array | undefined;
+}
+
+/** Copies `data` into a block from `alloc`, zero-padded to `padTo` floats (vector over-reads). */
+export function keep(alloc: (bytes: number) => number, data: Float32Array, padTo = data.length): number {
+  const n = Math.max(padTo, data.length);
+  const ptr = alloc(n * 4);
+  const v = heap.f32(ptr, n);
+  v.fill(0);
+  v.set(data);
+  return ptr;
+}
+
+/** Rounds up to a multiple of 8 floats plus 8 spare: bias vectors may be read a tile past the end. */
+export const padded = (n: number): number => Math.ceil(n / 8) * 8 + 8;
+
+/** Copies n floats at `ptr` out of wasm memory into the result (session-pooled when offered). */
+export function takeOut(ctx: KernelContext, shape: readonly number[], ptr: number, n: number): NdArray {
+  const out = allocOut(ctx, shape);
+  (out.data as Float32Array).set(heap.f32(ptr, n));
+  return out;
+}

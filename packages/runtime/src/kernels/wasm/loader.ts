@@ -1,0 +1,95 @@
+// Finds, (re)builds and instantiates the AssemblyScript kernels. `pnpm build` compiles
+// wasm/kernels.wasm ahead of time (scripts/build-wasm.mjs); a fresh clone or edited sources get it
+// compiled here on first use, through asc's JS API, and cached in the same place.
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: src/kernels/wasm/ and dist/kernels/wasm/ both sit three levels below it. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SOURCES = join(ROOT, 'assembly');
+export const WASM_FILE = join(ROOT, 'wasm', 'kernels.wasm');
+
+// lib ES2023 and @types/node 20 do not declare WebAssembly; the little used here, typed locally
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The module's exports; pointers are byte offsets into `memory`. */
+export interface WasmKernels {
+  readonly memory: WasmMemory;
+  heapBase(): number;
+  chunkCols(k: number, n: number): number;
+  gemm(m: number, n: number, k: number, pa: number, pb: number, c: number, ldc: number,
+    biasRow: number, biasCol: number, flags: number, hi: number): void;
+  packA(src: number, rs: number, cs: number, m: number, k: number, dst: number): void;
+  packB(src: number, rs: number, cs: number, k: number, j0: number, j1: number, dst: number): void;
+  conv2d(x: number, n: number, ic: number, ih: number, iw: number, oc: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+    group: number, direct: number, pa: number, bias: number, flags: number, hi: number, y: number, scratch: number): void;
+  clampRange(x: number, n: number, relu: number, cap: number, lo: number, hi: number, y: number): void;
+  binary(a: number, b: number, n: number, op: number, ca: number, cb: number, flags: number, hi: number, y: number): void;
+  depthwise(x: number, n: number, c: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+    w: number, bias: number, flags: number, hi: number, y: number, plane: number): void;
+  binaryNd(op: number, a: number, b: number, y: number, d0: number, d1: number, d2: number, d3: number,
+    sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number,
+    ca: number, cb: number, flags: number, hi: number): void;
+  channelAffine(x: number, planes: number, ch: number, hw: number, k: number, b: number, flags: number, hi: number, y: number): void;
+  activation(kind: number, x: number, n: number, p0: number, p1: number, y: number): void;
+  pool2d(x: number, planes: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, pt: number, pl: number, pb: number, pr: number, max: number, includePad: number,
+    padValue: number, flags: number, hi: number, y: number): void;
+  col2im(cols: number, oc: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, bias: number, flags: number, hi: number, y: number): void;
+  reduceRows(x: number, rows: number, len: number, mean: number, y: number): void;
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** True when the .wasm is missing or older than any AssemblyScript source (or asconfig.json). */
+export function wasmIsStale(): boolean {
+  const built = mtime(WASM_FILE);
+  if (built < 0) return true;
+  const sources = readdirSync(SOURCES).filter((f) => f.endsWith('.ts')).map((f) => join(SOURCES, f));
+  return [...sources, join(ROOT, 'asconfig.json')].some((f) => mtime(f) > built);
+}
+
+/** Compiles assembly/index.ts with asconfig.json. Writes a temp file and renames it, so parallel
+ * test workers compiling at once never see a half-written module. */
+export async function compileWasm(out = WASM_FILE): Promise<void> {
+  let asc: { main(argv: string[], opts?: object): Promise<{ error: Error | null; stderr: { toString(): string } }> };
+  try {
+    asc = (await import('assemblyscript/asc')).default as unknown as typeof asc;
+  } catch (e) {
+    throw new Error(`${out} is missing or stale and assemblyscript is not installed to rebuild it (${(e as Error).message}); run \`pnpm build\` in packages/runtime`);
+  }
+  mkdirSync(join(out, '..'), { recursive: true });
+  const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const r = await asc.main([join(SOURCES, 'index.ts'), '--config', join(ROOT, 'asconfig.json'), '--outFile', tmp]);
+  if (r.error) throw new Error(`compiling the wasm kernels failed: ${r.error.message}\n${r.stderr.toString()}`);
+  renameSync(tmp, out);
+}
+
+let loading: Promise<WasmKernels> | undefined;
+
+/** The instantiated kernels, built first when needed; one instance per process (thread). */
+export function loadWasmKernels(): Promise<WasmKernels> {
+  loading ??= (async () => {
+    if (wasmIsStale()) await compileWasm();
+    const { instance } = await WebAssemblyApi.instantiate(await readFile(WASM_FILE), {
+      env: { abort: () => { throw new Error('wasm kernel aborted'); } },
+    });
+    return instance.exports as unknown as WasmKernels;
+  })();
+  return loading;
+}
