@@ -11,3 +11,4 @@ export { binary, clampRange } from './eltwise';
 export { binaryNd, channelAffine } from './broadcast';
 export { activation } from './activation';
 export { pool2d, reduceRows } from './pool';
+export { gatherNd } from './copy';

@@ -6,6 +6,7 @@ import './matmul.js';
 import './elementwise.js';
 import './activation.js';
 import './pool.js';
+import './copy.js';
 
 /** The session awaits this before planning; the module is already instantiated by the import
  * (top-level await in backend.ts), so there is nothing left to do. */

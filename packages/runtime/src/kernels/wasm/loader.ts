@@ -46,6 +46,8 @@ export interface WasmKernels {
   col2im(cols: number, oc: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, bias: number, flags: number, hi: number, y: number): void;
   reduceRows(x: number, rows: number, len: number, mean: number, y: number): void;
+  gatherNd(x: number, y: number, d0: number, d1: number, d2: number, d3: number, d4: number, d5: number,
+    s0: number, s1: number, s2: number, s3: number, s4: number, s5: number): void;
 }
 
 function mtime(path: string): number {
