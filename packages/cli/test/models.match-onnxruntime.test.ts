@@ -62,12 +62,16 @@ function maxRelError(a: NdArray, b: NdArray): number {
   return worst;
 }
 
+// Both backends: js (the reference) and wasm (the default, which must agree as closely).
+const RUNS = CASES.flatMap((c) => (['js', 'wasm'] as const).map((backend) => ({ ...c, backend })));
+
 describe.skipIf(!HAVE_ASSETS)('shared ONNX models: our executor agrees with onnxruntime', () => {
-  test.each(CASES)('$name', async (c) => {
+  test.each(RUNS)('$name on $backend', async (c) => {
     const input = await loadNpy(c.input);
     const module = await importOnnxFile(c.model, { modelName: c.name, inputShapes: [[...input.shape]] });
     verifyModule(module);
-    const session = await createSession(module);
+    const session = await createSession(module, { backend: c.backend });
+    expect(session.backend).toBe(c.backend); // wasm must load, not fall back
     const { outputs } = await session.run(new Map([[session.inputNames[0]!, input]]));
     // The stored reference covers the first outputs (tiny_yolo's .output.npy holds output 0 only);
     // every output is also checked against onnxruntime-node live.
@@ -81,7 +85,7 @@ describe.skipIf(!HAVE_ASSETS)('shared ONNX models: our executor agrees with onnx
       expect(got!.shape).toEqual(expected.shape);
       const cos = cosine(got!, expected);
       const rel = maxRelError(got!, expected);
-      console.log(`${c.name} ${name}: cosine ${cos.toFixed(8)}, max |diff| / max |ref| = ${rel.toExponential(2)}`);
+      console.log(`${c.name} (${c.backend}) ${name}: cosine ${cos.toFixed(8)}, max |diff| / max |ref| = ${rel.toExponential(2)}`);
       expect(cos).toBeGreaterThanOrEqual(0.99999);
     }
   }, 240_000);

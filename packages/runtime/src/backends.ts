@@ -17,15 +17,16 @@ export function selectKernel(op: Op, backend: Backend): Kernel | undefined {
   return getKernel(op.type, 'js');
 }
 
-let wasmLoading: Promise<void> | undefined;
+let wasmLoading: Promise<Error | undefined> | undefined;
+let warned = false;
 
 /**
- * Makes a backend's kernels available before planning. The wasm kernels live in
- * `kernels/wasm/index` (imported on first use, so js-only sessions never compile wasm); when that
- * module exports `init()`, it is awaited (instantiating the module). Without the module every op
- * falls back to js, which the kernel report shows.
+ * Makes a backend's kernels available before planning and returns the backend the session gets.
+ * The wasm kernels live in `kernels/wasm/index` (imported on first use, so js-only sessions never
+ * compile wasm); when that module exports `init()`, it is awaited (instantiating the module). When
+ * the wasm kernels fail to load, the session runs on js and stderr says so, once per process.
  */
-export async function prepareBackend(backend: Backend): Promise<void> {
+export async function prepareBackend(backend: Backend): Promise<Backend> {
   if (!BACKENDS.includes(backend)) {
     throw new UserError('E_BACKEND', `unknown backend "${String(backend)}"`, `backends: ${BACKENDS.join(', ')}`);
   }
@@ -36,25 +37,21 @@ export async function prepareBackend(backend: Backend): Promise<void> {
       'use backend "js" or "wasm"',
     );
   }
-  if (backend === 'wasm') {
-    wasmLoading ??= loadWasm();
-    await wasmLoading;
+  if (backend !== 'wasm') return backend;
+  wasmLoading ??= loadWasm().then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const failed = await wasmLoading;
+  if (!failed) return 'wasm';
+  if (!warned) {
+    warned = true;
+    process.stderr.write(`warning: the wasm backend failed to load (${failed.message.split('\n')[0]}); running on the js backend\n`);
   }
+  return 'js';
 }
 
 async function loadWasm(): Promise<void> {
   // A computed specifier: the wasm kernels are optional, and the compiler must not require them.
   const spec = './kernels/wasm/index.js';
-  let mod: { init?: () => unknown };
-  try {
-    mod = (await import(/* @vite-ignore */ spec)) as { init?: () => unknown };
-  } catch (e) {
-    // only the wasm module itself being absent means "no wasm kernels"; anything else is a bug
-    const msg = (e as Error).message;
-    if (/Cannot find module|Failed to load url|ERR_MODULE_NOT_FOUND/.test(`${(e as NodeJS.ErrnoException).code} ${msg}`)
-      && /kernels[\\/]wasm[\\/]index/.test(msg)) return;
-    throw e;
-  }
+  const mod = (await import(/* @vite-ignore */ spec)) as { init?: () => unknown };
   if (typeof mod.init === 'function') await mod.init();
 }
 

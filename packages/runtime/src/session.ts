@@ -20,7 +20,10 @@ import { shareWeights, WorkerPool } from './worker-pool.js';
 import './kernels/js/index.js';
 
 export interface SessionOptions {
-  /** 'js' (default, the reference) or 'wasm' (wasm kernels where they fit, js elsewhere). */
+  /**
+   * 'wasm' (default: wasm kernels where they fit, js elsewhere; js with a warning on stderr when
+   * the wasm module fails to load) or 'js' (the reference).
+   */
   readonly backend?: Backend;
   /** Worker threads for `runBatch` (default 1: inline). */
   readonly threads?: number;
@@ -85,12 +88,11 @@ export interface Session {
 }
 
 export async function createSession(module: Module, opts: SessionOptions = {}): Promise<Session> {
-  const backend = opts.backend ?? 'js';
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) {
     throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`);
   }
-  await prepareBackend(backend);
+  const backend = await prepareBackend(opts.backend ?? 'wasm');
   const plan = buildPlan(module, backend);
   const weights = loadConstants(module, plan, toF32);
   // workers rebuild the module from its text; print it now, so later edits of `module` do not leak in

@@ -40,7 +40,7 @@ function chain(n: number) {
 describe('memory plan', () => {
   it('reuses pooled memory in place and by liveness, and never clobbers captures or outputs', async () => {
     const n = 1000;
-    const s = await createSession(chain(n));
+    const s = await createSession(chain(n), { backend: 'js' });
     const x = arr([1, n], Array.from({ length: n }, (_, i) => i));
     const r1 = await s.run({ x0: x }, { capture: ['a'] });
     const out1 = r1.outputs.values().next().value!;
@@ -79,11 +79,18 @@ describe('backends', () => {
     const scales = m.main.ops.filter((o) => o.type === 'test.Scale');
     expect(scales.map((o) => selectKernel(o, 'wasm')!.backend)).toEqual(['wasm', 'js', 'js']);
     expect(selectKernel(scales[0]!, 'js')!.backend).toBe('js');
-    const s = await createSession(m);
+    const s = await createSession(m, { backend: 'js' });
     const rep = s.kernelReport();
     expect(rep.backend).toBe('js');
     expect(rep.counts).toEqual({ js: 5 });
     expect(rep.ops.map((o) => o.name)).toEqual(['x0', 'a', 'c', 'r', 'd']);
+  });
+
+  it('runs on wasm by default, where a wasm kernel supports the op', async () => {
+    const rep = (await createSession(chain(4))).kernelReport();
+    expect(rep.backend).toBe('wasm');
+    expect(rep.counts).toEqual({ wasm: 1, js: 4 });
+    expect([...rep.fallbacks]).toEqual([['top.Input', 1], ['test.Scale', 2], ['top.Reshape', 1]]);
   });
 
   it('refuses ort and unknown backends with a hint', async () => {

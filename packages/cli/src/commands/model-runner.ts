@@ -27,7 +27,7 @@ export function registerModelRunner(program: Command): void {
     .requiredOption('--input <npz>', 'inputs, keyed by input name')
     .option('--output <npz>', 'where to save the results', '_output.npz')
     .option('--dump_all_tensors', 'save every intermediate tensor, not just the outputs')
-    .option('--backend <name>', 'executor backend for .mlir models: js (reference) or wasm', 'js')
+    .option('--backend <name>', 'executor backend for .mlir models: wasm (SIMD kernels, js where none fits) or js (reference)', 'wasm')
     .option('--threads <n>', 'worker threads for batches (default: all cores)')
     .option('--stats', 'print peak activation memory, weight memory and time per op type')
     .action(async (flags: RunnerFlags) => {
