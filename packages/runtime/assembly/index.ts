@@ -1,7 +1,7 @@
 // The wasm backend's module: every export here is a kernel entry point (pointers are byte
 // offsets into the exported memory; the JS side in src/kernels/wasm/ allocates).
-export { gemm, packA, packB } from './gemm';
-export { chunkCols, col2im, conv2d, depthwise, packIm2col } from './conv';
+export { gemm, gemmU, packA, packB } from './gemm';
+export { chunkCols, col2im, conv2d, depthwise, depthwisePlane, im2colRows } from './conv';
 
 /** Where the JS allocator may start: the end of the static data. */
 export function heapBase(): usize {

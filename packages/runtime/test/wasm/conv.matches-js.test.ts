@@ -25,6 +25,25 @@ const cases: Case[] = [
   { x: [1, 3, 19, 23], oc: 3, k: [5, 5], s: [3, 3], d: [2, 2], p: [4, 1, 2, 3], g: 3, relu: 0 },
   { x: [1, 13, 7, 7], oc: 13, k: [1, 1], g: 13 },
   { x: [1, 4, 6, 22], oc: 4, k: [3, 5], s: [1, 2], p: [1, 2, 1, 2], g: 4 },
+  // one output position (GEMV over the filter panels): odd C, OC not a multiple of 4
+  { x: [1, 1283, 1, 1], oc: 1001, k: [1, 1], bias: true },
+  { x: [2, 37, 1, 1], oc: 6, k: [1, 1], bias: true, relu: 6 },
+  { x: [1, 5, 3, 3], oc: 7, k: [3, 3], bias: true, relu: 0 },          // padless 3×3 onto 1×1
+  // tiny N (fewer columns than one panel) and odd C
+  { x: [1, 37, 1, 3], oc: 9, k: [1, 1], bias: true },
+  { x: [1, 161, 2, 3], oc: 19, k: [1, 1], relu: 0 },
+  { x: [1, 33, 7, 7], oc: 301, k: [1, 1], bias: true, relu: 6 },     // 49 columns, M past a row block
+  { x: [1, 300, 7, 7], oc: 130, k: [1, 1] },                          // K past a k-block, M past MC
+  // depthwise 3×3: widths that are not whole vectors, stride 2 on odd sizes, asymmetric pads
+  { x: [2, 5, 11, 13], oc: 5, k: [3, 3], s: [2, 2], p: [1, 0, 0, 1], g: 5, bias: true, relu: 6 },
+  { x: [1, 3, 9, 7], oc: 3, k: [3, 3], s: [2, 2], p: [0, 2, 1, 0], g: 3 },
+  { x: [1, 4, 3, 2], oc: 4, k: [3, 3], p: [1, 1, 1, 1], g: 4, bias: true },
+  { x: [1, 6, 5, 19], oc: 6, k: [3, 3], p: [2, 0, 0, 2], g: 6, relu: 0 },
+  { x: [2, 3, 16, 21], oc: 3, k: [3, 3], s: [2, 2], p: [1, 1, 1, 1], g: 3, bias: true },
+  { x: [1, 3, 14, 14], oc: 3, k: [3, 3], s: [2, 1], p: [1, 1, 1, 1], g: 3 },       // unequal strides
+  { x: [1, 3, 12, 11], oc: 3, k: [3, 3], d: [2, 2], p: [2, 2, 2, 2], g: 3 },       // dilated 3×3
+  { x: [1, 4, 17, 23], oc: 4, k: [5, 5], s: [2, 2], p: [2, 1, 3, 2], g: 4, bias: true, relu: 0 },
+  { x: [1, 2, 9, 9], oc: 2, k: [3, 3], s: [3, 3], p: [1, 1, 1, 1], g: 2, bias: true },
 ];
 
 function build(c: Case, seed: number) {

@@ -17,6 +17,13 @@ const cases: Case[] = [
   { a: [1, 4, 3, 3], b: [36, 10], weight: true, bias: true }, // left flattened to [1, 36]
   { a: [64, 300], b: [300, 33], weight: true },              // K > the k-block
   { a: [1, 7, 1280], b: [1280, 13], weight: true, bias: true },
+  // one row (GEMV over B panels): odd K, N not a multiple of 8, bias + relu cap
+  { a: [1, 301], b: [301, 37], weight: true, bias: true, relu: 0.5 },
+  { a: [1, 1, 1, 2], b: [2, 3], weight: true },
+  { a: [3, 1, 9], b: [3, 9, 11], relu: 0 },                  // batched one-row products
+  // one column (GEMV over A panels): M not a multiple of 4, odd K
+  { a: [11, 33], b: [33, 1], weight: true, bias: true, relu: 0 },
+  { a: [2, 6, 7], b: [7, 1] },
 ];
 
 describe('wasm MatMul matches js', () => {

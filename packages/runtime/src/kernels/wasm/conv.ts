@@ -1,6 +1,6 @@
 // top.Conv on wasm: depthwise (group = C = OC) as a direct SIMD kernel, everything else as a
 // grouped GEMM with the filter packed once per op (1×1 stride-1 unpadded convs read the input
-// as the B matrix directly; the rest go through im2col straight into packed panels).
+// in place as the B matrix; the rest through a row-major im2col per column chunk).
 import type { NdArray, Op } from '@tpu-quant/ir';
 import { top } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
@@ -40,16 +40,15 @@ function conv(ctx: KernelContext): NdArray {
 
   const xp = heap.put(x.data as Float32Array);
   const yn = n * oc * oh * ow;
-  const yp = heap.scratch(yn * 4);
+  // 4 spare floats: depthwise rows end in whole vectors
+  const yp = heap.scratch((yn + 4) * 4);
   if (depthwise) {
-    const ph = (oh - 1) * sh + (kh - 1) * dh + 1;
-    const pwid = (ow - 1) * sw + (kw - 1) * dw + 1;
-    const plane = heap.scratch((ph * pwid + 16) * 4);
+    const plane = heap.scratch(wasm.depthwisePlane(oh, ow, kh, kw, sh, sw, dh, dw) * 4);
     wasm.depthwise(xp, n, ic, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pw!, pbias!, flags, hi, yp, plane);
   } else {
     const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && pb === 0 && pr === 0;
-    const chunk = wasm.chunkCols(k, oh * ow);
-    const scratch = heap.scratch(chunk * k * 4);
+    // im2col chunk (a direct conv reads its input in place; one output position spreads its column here)
+    const scratch = direct && oh * ow > 1 ? 0 : heap.scratch(wasm.chunkCols(k, oh * ow) * k * 4);
     wasm.conv2d(xp, n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, g, direct ? 1 : 0, pw!, pbias!, flags, hi, yp, scratch);
   }
   return takeOut(ctx, shape, yp, yn);

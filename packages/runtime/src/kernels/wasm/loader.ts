@@ -35,6 +35,7 @@ export interface WasmKernels {
   depthwise(x: number, n: number, c: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
     w: number, bias: number, flags: number, hi: number, y: number, plane: number): void;
+  depthwisePlane(oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): number;
   binaryNd(op: number, a: number, b: number, y: number, d0: number, d1: number, d2: number, d3: number,
     sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number,
     ca: number, cb: number, flags: number, hi: number): void;
