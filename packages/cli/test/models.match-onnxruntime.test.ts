@@ -2,7 +2,7 @@
 // and compare with what onnxruntime-node computed (stored in reference-outputs/).
 import { describe, expect, test } from 'vitest';
 import { importOnnxFile } from '@tpu-quant/frontend-onnx';
-import { loadNpy, type NdArray, verifyModule } from '@tpu-quant/ir';
+import { loadNpy, runPipeline, type NdArray, verifyModule } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import * as ort from 'onnxruntime-node';
 import { asset, HAVE_ASSETS } from './assets.js';
@@ -69,6 +69,8 @@ describe.skipIf(!HAVE_ASSETS)('shared ONNX models: our executor agrees with onnx
   test.each(RUNS)('$name on $backend', async (c) => {
     const input = await loadNpy(c.input);
     const module = await importOnnxFile(c.model, { modelName: c.name, inputShapes: [[...input.shape]] });
+    // As model_transform leaves it: canonicalized (Relus folded into the ops before them).
+    await runPipeline(module, 'canonicalize');
     verifyModule(module);
     const session = await createSession(module, { backend: c.backend });
     expect(session.backend).toBe(c.backend); // wasm must load, not fall back

@@ -4,7 +4,9 @@
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { importOnnxFile } from '@tpu-quant/frontend-onnx';
-import { atomicWriteFile, compareNpz, formatCompareReport, printMlir, saveNpz, stringAttr, top, UserError, type NdArray } from '@tpu-quant/ir';
+import {
+  atomicWriteFile, compareNpz, formatCompareReport, printMlir, runPipeline, saveNpz, stringAttr, top, UserError, type NdArray,
+} from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import { parseNameList, parseNumberList, parseShapeList } from '../flags.js';
 import { loadTestInputs } from '../model-files.js';
@@ -80,6 +82,8 @@ export async function modelTransform(flags: TransformFlags): Promise<void> {
     outputNames: flags.output_names ? parseNameList(flags.output_names) : undefined,
     preprocess: flags.channel_format === 'none' ? undefined : preprocessFlags(flags),
   });
+  // tpuc-opt --canonicalize, as model_transform runs it (Relu folded into the op before it, ...)
+  await runPipeline(module, 'canonicalize');
   module.attrs.set('module.weight_file', stringAttr(weightFile));
   await saveNpz(join(outDir, weightFile), module.weights);
   await atomicWriteFile(flags.mlir, printMlir(module));

@@ -21,5 +21,6 @@ export { runPipeline, type PassTiming, type PipelineEvent, type RunPipelineOptio
 export { formatTimings } from './timing-report.js';
 export { closestNames, didYouMean } from './did-you-mean.js';
 export { registerBuiltinPasses };
+export { fuseRelus } from './builtin/canonicalize.js';
 
 registerBuiltinPasses();

@@ -1,4 +1,5 @@
 // The passes every build has, registered once when the passes index is first imported.
+import { registerCanonicalizePass } from './canonicalize.js';
 import { registerDcePass } from './dce.js';
 import { registerSetModuleAttrPass } from './set-module-attr.js';
 import { registerSortTopologicallyPass } from './sort-topologically.js';
@@ -13,4 +14,5 @@ export function registerBuiltinPasses(): void {
   registerSortTopologicallyPass();
   registerDcePass();
   registerSetModuleAttrPass();
+  registerCanonicalizePass();
 }
