@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { importOnnxFile } from '@tpu-quant/frontend-onnx';
 import type { Module, NdArray } from '@tpu-quant/ir';
-import { ndarray } from '@tpu-quant/ir';
+import { ndarray, runPipeline } from '@tpu-quant/ir';
 import type { Session } from '@tpu-quant/runtime';
 import { createSession } from '@tpu-quant/runtime';
 import * as ort from 'onnxruntime-node';
@@ -111,6 +111,7 @@ export async function runtimeBenchmarks(o: RuntimeBenchOptions): Promise<void> {
     }
     const shape1 = [1, 3, mc.size, mc.size];
     const m1 = await importOnnxFile(path, { modelName: mc.name, inputShapes: [shape1] });
+    await runPipeline(m1, 'canonicalize'); // as model_transform leaves a model
     if (mc.name === 'mobilenet_v2') mobilenet = m1;
     const x1 = rand(shape1, 7);
     const x8 = batchOf(x1, BATCH);
@@ -119,6 +120,7 @@ export async function runtimeBenchmarks(o: RuntimeBenchOptions): Promise<void> {
     let m8: Module | undefined;
     try {
       m8 = await importOnnxFile(path, { modelName: mc.name, inputShapes: [[BATCH, 3, mc.size, mc.size]] });
+      await runPipeline(m8, 'canonicalize');
     } catch (e) {
       notes.push(`${mc.name}: no true batch ${BATCH} (${(e as Error).message.split('\n')[0]})`);
     }
