@@ -2,7 +2,7 @@
 // per group and image. The filter is the A side, packed once by the caller; the input side is
 // read unpacked (gemmU): a 1×1 stride-1 conv's input in place, anything else as a row-major
 // im2col made per column chunk so the chunk stays in L2 while the GEMM sweeps it.
-import { CAP, gemm, gemmU, MR, NR, RELU } from './gemm';
+import { CAP, gemm, gemmU, madd, MR, NR, RELU } from './gemm';
 
 /**
  * Row-major im2col for output positions [j0, j1): row p = (ci, ky, kx) holds the input under that
@@ -150,8 +150,8 @@ export function depthwisePlane(oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: 
       let s = row;
       for (let kx = 0; kx < kw; kx++) {
         const wv = v128.load32_splat(wp);
-        a0 = f32x4.add(a0, f32x4.mul(wv, tap(S, s, 0)));
-        a1 = f32x4.add(a1, f32x4.mul(wv, tap(S, s, 16 * S)));
+        a0 = madd(wv, tap(S, s, 0), a0);
+        a1 = madd(wv, tap(S, s, 16 * S), a1);
         s += dwB; wp += 4;
       }
       row += dhB;
@@ -165,7 +165,7 @@ export function depthwisePlane(oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: 
     for (let ky = 0; ky < kh; ky++) {
       let s = row;
       for (let kx = 0; kx < kw; kx++) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(wp), tap(S, s, 0)));
+        a0 = madd(v128.load32_splat(wp), tap(S, s, 0), a0);
         s += dwB; wp += 4;
       }
       row += dhB;
@@ -192,30 +192,30 @@ export function depthwisePlane(oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: 
     let ox = 0;
     for (; ox + 8 <= ovec; ox += 8) {
       const o = <usize>(ox * S) << 2;
-      let a0 = f32x4.add(b, f32x4.mul(w0, tap(S, top, o)));
-      let a1 = f32x4.add(b, f32x4.mul(w0, tap(S, top, o + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w1, tap(S, top, o + 4))); a1 = f32x4.add(a1, f32x4.mul(w1, tap(S, top, o + 4 + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w2, tap(S, top, o + 8))); a1 = f32x4.add(a1, f32x4.mul(w2, tap(S, top, o + 8 + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w3, tap(S, r1, o))); a1 = f32x4.add(a1, f32x4.mul(w3, tap(S, r1, o + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w4, tap(S, r1, o + 4))); a1 = f32x4.add(a1, f32x4.mul(w4, tap(S, r1, o + 4 + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w5, tap(S, r1, o + 8))); a1 = f32x4.add(a1, f32x4.mul(w5, tap(S, r1, o + 8 + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w6, tap(S, r2, o))); a1 = f32x4.add(a1, f32x4.mul(w6, tap(S, r2, o + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w7, tap(S, r2, o + 4))); a1 = f32x4.add(a1, f32x4.mul(w7, tap(S, r2, o + 4 + 16 * S)));
-      a0 = f32x4.add(a0, f32x4.mul(w8, tap(S, r2, o + 8))); a1 = f32x4.add(a1, f32x4.mul(w8, tap(S, r2, o + 8 + 16 * S)));
+      let a0 = madd(w0, tap(S, top, o), b);
+      let a1 = madd(w0, tap(S, top, o + 16 * S), b);
+      a0 = madd(w1, tap(S, top, o + 4), a0); a1 = madd(w1, tap(S, top, o + 4 + 16 * S), a1);
+      a0 = madd(w2, tap(S, top, o + 8), a0); a1 = madd(w2, tap(S, top, o + 8 + 16 * S), a1);
+      a0 = madd(w3, tap(S, r1, o), a0); a1 = madd(w3, tap(S, r1, o + 16 * S), a1);
+      a0 = madd(w4, tap(S, r1, o + 4), a0); a1 = madd(w4, tap(S, r1, o + 4 + 16 * S), a1);
+      a0 = madd(w5, tap(S, r1, o + 8), a0); a1 = madd(w5, tap(S, r1, o + 8 + 16 * S), a1);
+      a0 = madd(w6, tap(S, r2, o), a0); a1 = madd(w6, tap(S, r2, o + 16 * S), a1);
+      a0 = madd(w7, tap(S, r2, o + 4), a0); a1 = madd(w7, tap(S, r2, o + 4 + 16 * S), a1);
+      a0 = madd(w8, tap(S, r2, o + 8), a0); a1 = madd(w8, tap(S, r2, o + 8 + 16 * S), a1);
       v128.store(yc + (<usize>ox << 2), clamp4(a0, flags, hi));
       v128.store(yc + (<usize>ox << 2), clamp4(a1, flags, hi), 16);
     }
     for (; ox < ovec; ox += 4) {
       const o = <usize>(ox * S) << 2;
-      let a0 = f32x4.add(b, f32x4.mul(w0, tap(S, top, o)));
-      a0 = f32x4.add(a0, f32x4.mul(w1, tap(S, top, o + 4)));
-      a0 = f32x4.add(a0, f32x4.mul(w2, tap(S, top, o + 8)));
-      a0 = f32x4.add(a0, f32x4.mul(w3, tap(S, r1, o)));
-      a0 = f32x4.add(a0, f32x4.mul(w4, tap(S, r1, o + 4)));
-      a0 = f32x4.add(a0, f32x4.mul(w5, tap(S, r1, o + 8)));
-      a0 = f32x4.add(a0, f32x4.mul(w6, tap(S, r2, o)));
-      a0 = f32x4.add(a0, f32x4.mul(w7, tap(S, r2, o + 4)));
-      a0 = f32x4.add(a0, f32x4.mul(w8, tap(S, r2, o + 8)));
+      let a0 = madd(w0, tap(S, top, o), b);
+      a0 = madd(w1, tap(S, top, o + 4), a0);
+      a0 = madd(w2, tap(S, top, o + 8), a0);
+      a0 = madd(w3, tap(S, r1, o), a0);
+      a0 = madd(w4, tap(S, r1, o + 4), a0);
+      a0 = madd(w5, tap(S, r1, o + 8), a0);
+      a0 = madd(w6, tap(S, r2, o), a0);
+      a0 = madd(w7, tap(S, r2, o + 4), a0);
+      a0 = madd(w8, tap(S, r2, o + 8), a0);
       v128.store(yc + (<usize>ox << 2), clamp4(a0, flags, hi));
     }
     top += rowStep;

@@ -23,6 +23,15 @@ export const CAP: i32 = 2;
 }
 
 /**
+ * c + a·b: one fused multiply-add when the module is built with relaxed SIMD (the second build,
+ * wasm/kernels-relaxed.wasm), else mul then add. The fused form rounds once, so it is at least
+ * as accurate; hosts without FMA may compute either way (the spec allows both).
+ */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(c, f32x4.mul(a, b));
+}
+
+/**
  * The 4×8 register tile: 8 f32x4 accumulators + 2 B vectors + 1 A splat = 11 of the 16 vector
  * registers V8 has on x64, so nothing spills. Wasm SIMD has no FMA, hence mul + add.
  */
@@ -35,13 +44,13 @@ function micro(
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(a, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(a, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(a, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     a += 16; b += bstep;
   }
   const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
