@@ -334,7 +334,9 @@ const EVALUATORS: Record<string, Evaluator> = {
   Pow: elementwise(first, (x, y) => x! ** y!),
   Max: elementwise(first, Math.max),
   Min: elementwise(first, Math.min),
-  Mod: elementwise(first, (x, y) => x! - y! * Math.floor(x! / y!)),
+  // fmod = 1: C's fmod (sign of the dividend, JS's %); 0: Python's mod (sign of the divisor).
+  Mod: (ins, a, o, node) =>
+    elementwise(first, a.int('fmod', 0) !== 0 ? (x, y) => x! % y! : (x, y) => x! - y! * Math.floor(x! / y!))(ins, a, o, node),
   Neg: elementwise(first, (x) => -x!),
   Abs: elementwise(first, Math.abs),
   Sqrt: elementwise(first, Math.sqrt),

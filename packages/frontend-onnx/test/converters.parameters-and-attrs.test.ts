@@ -119,3 +119,42 @@ describe('Resize nearest_mode', () => {
     expect(opOf(resize({ coordinate_transformation_mode: 'asymmetric' }, [1, 1, 3, 3]), 'top.Upsample')).toBeUndefined();
   });
 });
+
+describe('attributes top ops cannot express are refused, not ignored', () => {
+  const resizeError = (shape: number[], scales: number[]): UserError => importError({
+    opset: 13, inputs: [valueInfo('x', shape)], initializers: [floatTensor('sc', [scales.length], scales)],
+    nodes: [node('Resize', ['x', '', 'sc'], ['y'], { mode: 'nearest' })], outputs: ['y'],
+  });
+
+  it('Resize of an axis top.Interp keeps (rank 3 and 5 too), or with too few scales', () => {
+    expect(resizeError([1, 2, 4], [1, 2, 2]).message).toMatch(/resizing axis 1 of a rank-3 input/);
+    expect(resizeError([1, 1, 2, 4, 4], [1, 1, 2, 2, 2]).message).toMatch(/resizing axis 2 of a rank-5 input/);
+    expect(resizeError([1, 1, 4, 4], [1, 2, 2, 2]).message).toMatch(/resizing axis 1 of a rank-4 input/);
+    expect(resizeError([1, 1, 4, 4], [2, 2]).message).toMatch(/2 entries for a rank-4 input/);
+  });
+
+  it('BatchNormalization with training_mode', () => {
+    const c = (n: string): ReturnType<typeof floatTensor> => floatTensor(n, [2], [1, 1]);
+    const e = importError({
+      opset: 15, inputs: [valueInfo('x', [1, 2, 3, 3])], initializers: [c('s'), c('b'), c('m'), c('v')],
+      nodes: [node('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['y'], { training_mode: 1 })], outputs: ['y'],
+    });
+    expect(e.message).toMatch(/BatchNormalization in training mode/);
+  });
+});
+
+describe('constant folding', () => {
+  it('folds Mod by its fmod attribute (sign of the dividend with fmod = 1)', () => {
+    const folded = (fmod: number): number[] => {
+      const m = imported({
+        inputs: [valueInfo('x', [2])],
+        initializers: [floatTensor('a', [2], [-7, 7]), floatTensor('b', [2], [3, -3])],
+        nodes: [node('Mod', ['a', 'b'], ['r'], { fmod }), node('Add', ['x', 'r'], ['y'])],
+        outputs: ['y'],
+      });
+      return Array.from(m.weights.get('r')!.data as Float32Array);
+    };
+    expect(folded(1)).toEqual([-1, 1]);
+    expect(folded(0)).toEqual([2, -2]);
+  });
+});

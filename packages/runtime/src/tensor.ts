@@ -95,28 +95,34 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return out;
 }
 
-/** Reads `x` broadcast to `outShape` into a new contiguous f32 array. */
-export function broadcastTo(x: NdArray, outShape: readonly number[]): Float32Array {
-  const src = x.data as Float32Array;
-  const n = size(outShape);
-  if (size(x.shape) === n) return src;
-  const st = broadcastStrides(x.shape, outShape);
+/**
+ * out[i] = src[start + Σ index[d]·strides[d]] over every index of `shape` (an odometer walk that
+ * keeps the source offset in step): broadcasting, permutation and slicing are all this.
+ */
+export function stridedGather(src: Float32Array, shape: readonly number[], strides: readonly number[], start = 0): Float32Array {
+  const n = size(shape);
   const out = new Float32Array(n);
-  const r = outShape.length;
+  const r = shape.length;
   const idx = new Array<number>(r).fill(0);
-  let off = 0;
+  let off = start;
   for (let i = 0; i < n; i++) {
     out[i] = src[off]!;
-    // odometer increment, keeping the source offset in step
     for (let d = r - 1; d >= 0; d--) {
       idx[d]!++;
-      off += st[d]!;
-      if (idx[d]! < outShape[d]!) break;
-      off -= st[d]! * outShape[d]!;
+      off += strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      off -= strides[d]! * shape[d]!;
       idx[d] = 0;
     }
   }
   return out;
+}
+
+/** Reads `x` broadcast to `outShape` into a new contiguous f32 array. */
+export function broadcastTo(x: NdArray, outShape: readonly number[]): Float32Array {
+  const src = x.data as Float32Array;
+  if (size(x.shape) === size(outShape)) return src;
+  return stridedGather(src, outShape, broadcastStrides(x.shape, outShape));
 }
 
 /** Elementwise f(a, b) with numpy broadcasting. */
@@ -141,26 +147,9 @@ export function applyRelu(data: Float32Array, limit: number): void {
 
 /** Generic permutation of axes (out axis i = in axis order[i]). */
 export function permute(x: NdArray, order: readonly number[]): F32 {
-  const src = x.data as Float32Array;
-  const inSt = stridesOf(x.shape);
+  const st = stridesOf(x.shape);
   const outShape = order.map((o) => x.shape[o]!);
-  const st = order.map((o) => inSt[o]!);
-  const n = src.length;
-  const out = new Float32Array(n);
-  const r = outShape.length;
-  const idx = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = src[off]!;
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]!++;
-      off += st[d]!;
-      if (idx[d]! < outShape[d]!) break;
-      off -= st[d]! * outShape[d]!;
-      idx[d] = 0;
-    }
-  }
-  return f32(outShape, out);
+  return f32(outShape, stridedGather(x.data as Float32Array, outShape, order.map((o) => st[o]!)));
 }
 
 /** Splits a shape around `axis` into [outer, dim, inner] for loops along one axis. */

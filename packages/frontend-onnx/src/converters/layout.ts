@@ -186,6 +186,8 @@ const reduce: Converter = (ctx) => {
 /** BatchNormalization stays top.BatchNorm (operands mean, variance, gamma, beta), as OnnxConverter emits it. */
 const batchNorm: Converter = (ctx) => {
   if ((ctx.node.output ?? []).slice(1).some((o) => o)) throw ctx.unsupported('in training mode (extra outputs)');
+  // training_mode (opset 14) normalizes with the batch's own statistics, not the running ones.
+  if (ctx.attrs.int('training_mode', 0) !== 0) throw ctx.unsupported('in training mode', 'export the model in eval mode');
   const op = top.batchNorm(
     ctx.b,
     { input: ctx.value(0), mean: ctx.value(3), variance: ctx.value(4), gamma: ctx.value(1), beta: ctx.value(2) },

@@ -58,10 +58,13 @@ function build(ctx: NodeContext, scales: number[] | undefined, sizes: number[] |
   const x = ctx.shape(0);
   const rank = x.length;
   if (rank < 3) throw ctx.unsupported(`of a rank-${rank} input`);
+  const given = (sizes ?? scales)!;
+  if (given.length !== rank) throw ctx.fail(`scales/sizes have ${given.length} entries for a rank-${rank} input`);
   const outShape = sizes ?? x.map((d, i) => Math.floor(d * scales![i]!));
-  if (outShape.length !== rank) throw ctx.fail(`scales/sizes have ${outShape.length} entries for a rank-${rank} input`);
-  if (outShape.slice(0, rank - 2).some((d, i) => d !== x[i]) && rank === 4) {
-    throw ctx.unsupported('resizing batch or channel axes', 'only the last two axes can be resized');
+  // top.Interp resizes the last two axes (only the last one of a rank-3 input).
+  const fixed = rank >= 4 ? rank - 2 : rank - 1;
+  if (outShape.slice(0, fixed).some((d, i) => d !== x[i])) {
+    throw ctx.unsupported(`resizing axis ${outShape.slice(0, fixed).findIndex((d, i) => d !== x[i])} of a rank-${rank} input`, `only the last ${rank - fixed === 1 ? 'axis' : 'two axes'} can be resized`);
   }
   const hIdx = rank - 2;
   const wIdx = rank - 1;

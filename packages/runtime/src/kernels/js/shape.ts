@@ -4,7 +4,7 @@ import type { NdArray } from '@tpu-quant/ir';
 import { top, UserError } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
 import { input0, jsKernel, outShape, registerKernel } from '../../registry.js';
-import { applyRelu, aroundAxis, broadcastTo, f32, normAxis, permute, reshaped, stridesOf, size } from '../../tensor.js';
+import { applyRelu, aroundAxis, broadcastTo, f32, normAxis, permute, reshaped, stridedGather, stridesOf, size } from '../../tensor.js';
 
 const sameData = (ctx: KernelContext): NdArray => reshaped(input0(ctx), outShape(ctx));
 for (const op of ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']) jsKernel(op, sameData);
@@ -58,24 +58,9 @@ registerKernel({
 
 /** Gathers output[i] = input[Σ (start[d] + i[d]·step[d])·stride[d]] over every axis. */
 function strided(x: NdArray, shape: readonly number[], start: readonly number[], step: readonly number[]): NdArray<'f32'> {
-  const xd = x.data as Float32Array;
   const st = stridesOf(x.shape);
-  const r = shape.length;
-  const n = size(shape);
-  const out = new Float32Array(n);
-  const idx = new Array<number>(r).fill(0);
-  let off = start.reduce((acc, s, d) => acc + s * st[d]!, 0);
-  for (let i = 0; i < n; i++) {
-    out[i] = xd[off]!;
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]!++;
-      off += step[d]! * st[d]!;
-      if (idx[d]! < shape[d]!) break;
-      off -= step[d]! * st[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-  return f32(shape, out);
+  const off = start.reduce((acc, s, d) => acc + s * st[d]!, 0);
+  return f32(shape, stridedGather(x.data as Float32Array, shape, st.map((v, d) => v * step[d]!), off));
 }
 
 /** First index of a Python-style slice, clamped as TPU-MLIR does (see ir's sliceLen). */
@@ -86,10 +71,12 @@ function sliceStart(d: number, start: number, step: number): number {
 
 const numbers = (x: NdArray | undefined): number[] | undefined => (x ? Array.from(x.data as Float32Array) : undefined);
 
-jsKernel('Slice', (ctx) => {
+/**
+ * top.Slice's first index and step on every axis of `x`, from its attributes or (where given)
+ * its offset / steps operands. Shared with the wasm kernel.
+ */
+export function sliceWindow(ctx: KernelContext, x: NdArray): { start: number[]; step: number[] } {
   const a = top.sliceAttrs(ctx.op);
-  const x = input0(ctx);
-  const shape = outShape(ctx);
   const r = x.shape.length;
   const offset = numbers(ctx.inputs[1]) ?? a.offset;
   const steps = numbers(ctx.inputs[3]) ?? a.steps;
@@ -100,7 +87,13 @@ jsKernel('Slice', (ctx) => {
     step[ax] = steps[i]!;
     start[ax] = sliceStart(x.shape[ax]!, offset[i]!, steps[i]!);
   });
-  return strided(x, shape, start, step);
+  return { start, step };
+}
+
+jsKernel('Slice', (ctx) => {
+  const x = input0(ctx);
+  const { start, step } = sliceWindow(ctx, x);
+  return strided(x, outShape(ctx), start, step);
 });
 
 jsKernel('StridedSlice', (ctx) => {

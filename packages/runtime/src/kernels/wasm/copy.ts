@@ -4,7 +4,8 @@ import type { NdArray, Op } from '@tpu-quant/ir';
 import { top } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
 import { getKernel, input0, outShape } from '../../registry.js';
-import { normAxis, size, stridesOf } from '../../tensor.js';
+import { size, stridesOf } from '../../tensor.js';
+import { sliceWindow } from '../js/shape.js';
 import { heap, takeOut, wasm, wasmKernel } from './backend.js';
 
 const RANK = 6;
@@ -54,30 +55,14 @@ wasmKernel('Permute', (ctx) => {
   return gather(ctx, order.map((o) => x.shape[o]!), order.map((o) => st[o]!), 0, 'top.Permute');
 });
 
-/** First index of a Python-style slice, clamped as TPU-MLIR does (as the js kernel). */
-function sliceStart(d: number, start: number, step: number): number {
-  const b = start < 0 ? start + d : start;
-  return step > 0 ? Math.min(Math.max(b, 0), d) : Math.min(Math.max(b, 0), d - 1);
-}
-const numbers = (x: NdArray | undefined): number[] | undefined => (x ? Array.from(x.data as Float32Array) : undefined);
-
 wasmKernel('Slice', (ctx) => {
-  const a = top.sliceAttrs(ctx.op);
   const x = input0(ctx);
   const shape = outShape(ctx);
-  const r = x.shape.length;
-  const offset = numbers(ctx.inputs[1]) ?? a.offset;
-  const steps = numbers(ctx.inputs[3]) ?? a.steps;
-  const axes = a.axes.length > 0 ? a.axes.map((ax) => normAxis(ax, r)) : offset.map((_, i) => i);
-  const st = stridesOf(x.shape);
-  const step = new Array<number>(r).fill(1);
-  let start = 0;
-  axes.forEach((ax, i) => {
-    step[ax] = steps[i]!;
-    start += sliceStart(x.shape[ax]!, offset[i]!, steps[i]!) * st[ax]!;
-  });
   if (size(shape) === 0) return getKernel('top.Slice', 'js')!.run(ctx)[0]!;
-  return gather(ctx, shape, st.map((v, i) => v * step[i]!), start, 'top.Slice');
+  const { start, step } = sliceWindow(ctx, x);
+  const st = stridesOf(x.shape);
+  const offset = start.reduce((acc, s, d) => acc + s * st[d]!, 0);
+  return gather(ctx, shape, st.map((v, i) => v * step[i]!), offset, 'top.Slice');
 });
 
 /** Integer factors on the last two axes, no fused relu (the js kernel does those). */
