@@ -65,6 +65,14 @@ describe('errors a user can act on', () => {
     await expect(preprocessImage(p, cfg, [1, 3, 8, 8])).rejects.toMatchObject({ code: 'E_IMAGE' });
   });
 
+  test('a BMP cut inside its header is E_IMAGE, not a RangeError', async () => {
+    const p = join(mkdtempSync(join(tmpdir(), 'tpuq-bmp-')), 'head.bmp');
+    const head = Buffer.alloc(30);
+    head.write('BM', 0, 'latin1');
+    writeFileSync(p, head);
+    await expect(preprocessImage(p, cfg, [1, 3, 8, 8])).rejects.toMatchObject({ code: 'E_IMAGE' });
+  });
+
   test('channels that disagree with pixel_format', async () => {
     await expect(preprocessImage(dir + 'img37x23.png', cfg, [1, 1, 8, 8])).rejects.toMatchObject({ code: 'E_SHAPE' });
   });

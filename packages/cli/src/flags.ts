@@ -45,3 +45,17 @@ export function parseNameList(value: string): string[] {
   if (value.trim() === '-' || value.trim() === '') return [];
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
+
+/** An integer flag value, e.g. `--per_axis_compare -1`. */
+export function parseInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) throw new UserError('E_BAD_FLAG', `--${flag} ${JSON.stringify(value)} is not an integer`, `example: --${flag} 1`);
+  return n;
+}
+
+/** `--tolerance cos,euc`: exactly two numbers. */
+export function parseTolerance(value: string, flag = 'tolerance'): [number, number] {
+  const tol = parseNumberList(value, flag);
+  if (tol.length !== 2) throw new UserError('E_BAD_FLAG', `--${flag} takes two numbers, got ${tol.length}`, 'example: --tolerance 0.99,0.99');
+  return [tol[0]!, tol[1]!];
+}

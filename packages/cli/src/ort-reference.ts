@@ -3,7 +3,7 @@
 // graph output so that each intermediate tensor can be compared by name.
 import { readFile } from 'node:fs/promises';
 import { decodeOnnxModel, encodeOnnxModel, type ModelProto } from '@tpu-quant/frontend-onnx';
-import { ndarray, type DType, type NdArray, type TypedArrayOf } from '@tpu-quant/ir';
+import { ndarray, UserError, type DType, type NdArray, type TypedArrayOf } from '@tpu-quant/ir';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -21,7 +21,7 @@ const FROM_ORT: Record<string, DType> = {
   int32: 'i32', uint32: 'u32', int64: 'i64', uint64: 'u64', bool: 'bool',
 };
 const TO_ORT: Partial<Record<DType, string>> = {
-  f32: 'float32', f64: 'float64', i8: 'int8', u8: 'uint8', i16: 'int16', u16: 'uint16', i32: 'int32', u32: 'uint32',
+  f32: 'float32', f64: 'float64', f16: 'float16', i8: 'int8', u8: 'uint8', i16: 'int16', u16: 'uint16', i32: 'int32', u32: 'uint32',
   i64: 'int64', u64: 'uint64', bool: 'bool',
 };
 
@@ -51,26 +51,31 @@ export async function runOrtAllTensors(
     }
   }
   const session = await ort.InferenceSession.create(encodeOnnxModel(model), { graphOptimizationLevel: 'disabled' });
-  const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-  for (const name of session.inputNames) {
-    const a = inputs.get(name);
-    if (!a) continue;
-    feeds[name] = new ort.Tensor(TO_ORT[a.dtype] as 'float32', a.data as Float32Array, [...a.shape]);
+  try {
+    const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+    for (const name of session.inputNames) {
+      const a = inputs.get(name);
+      if (!a) throw new UserError('E_INPUT', `no data for input "${name}" of ${modelPath}`, `the inputs given hold: ${[...inputs.keys()].join(', ') || 'nothing'}`);
+      const type = TO_ORT[a.dtype];
+      if (!type) throw new UserError('E_INPUT', `input "${name}" is ${a.dtype}, which onnxruntime cannot take`, 'save the input as float32');
+      feeds[name] = new ort.Tensor(type as 'float32', a.data as Float32Array, [...a.shape]);
+    }
+    const results = await session.run(feeds);
+    const out = new Map<string, NdArray>();
+    // TPU-MLIR names the op of ONNX output `t` made by node type `T` `t_T`; the reference is
+    // keyed the same way so that the two npz files compare by name.
+    const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type ?? ''] as const)));
+    const order = all ? nodes.flatMap((n) => n.output ?? []) : graphOutputs;
+    for (const name of order) {
+      const t = results[name];
+      if (!t) continue;
+      const dtype = FROM_ORT[t.type];
+      if (!dtype) continue; // strings and the like have no npz form here
+      const key = producer.has(name) ? `${name}_${producer.get(name)}` : name;
+      out.set(key, ndarray(dtype, t.dims.map(Number), t.data as TypedArrayOf<typeof dtype>));
+    }
+    return out;
+  } finally {
+    await session.release();
   }
-  const results = await session.run(feeds);
-  const out = new Map<string, NdArray>();
-  // TPU-MLIR names the op of ONNX output `t` made by node type `T` `t_T`; the reference is
-  // keyed the same way so that the two npz files compare by name.
-  const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type ?? ''] as const)));
-  const order = all ? nodes.flatMap((n) => n.output ?? []) : graphOutputs;
-  for (const name of order) {
-    const t = results[name];
-    if (!t) continue;
-    const dtype = FROM_ORT[t.type];
-    if (!dtype) continue; // strings and the like have no npz form here
-    const key = producer.has(name) ? `${name}_${producer.get(name)}` : name;
-    out.set(key, ndarray(dtype, t.dims.map(Number), t.data as TypedArrayOf<typeof dtype>));
-  }
-  await session.release();
-  return out;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { crc32, encodeNpz, ndarray } from '@tpu-quant/ir';
+import { describeArray } from '../src/commands/npz-tool.js';
 import { expectUserError, runCli } from './run-cli.js';
 
 const fixtures = fileURLToPath(new URL('../../ir/test/fixtures/mlir/', import.meta.url));
@@ -87,6 +88,27 @@ describe('tpu-quant npz_tool', () => {
     expect(shapes.stdout).toBe('a [2,2] f32\nb [3] i8\n');
     const dump = runCli(['npz_tool', 'dump', good, 'a']);
     expect(dump.stdout).toMatch(/a: shape=\[2,2\] dtype=f32 min=1 max=4 mean=2.5/);
+  });
+
+  test('dump decodes f16 and bf16 from their bits', () => {
+    const half = join(tmp, 'half.npz');
+    // 1.5 and -2 as f16 (0x3e00, 0xc000) and as bf16 (0x3fc0, 0xc000).
+    writeFileSync(half, encodeNpz({
+      h: ndarray('f16', [2], Uint16Array.from([0x3e00, 0xc000])),
+      b: ndarray('bf16', [2], Uint16Array.from([0x3fc0, 0xc000])),
+    }));
+    const r = runCli(['npz_tool', 'dump', half]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/h: shape=\[2\] dtype=f16 min=-2 max=1.50000 mean=-0.250000\n  \[1.50000, -2\]/);
+  });
+
+  test('describeArray decodes bf16 bits', () => {
+    expect(describeArray('b', ndarray('bf16', [2], Uint16Array.from([0x3fc0, 0xc000])), 2)).toBe('b: shape=[2] dtype=bf16 min=-2 max=1.50000 mean=-0.250000\n  [1.50000, -2]');
+  });
+
+  test('dump --K must be a non-negative integer', () => {
+    expectUserError(runCli(['npz_tool', 'dump', good, '--K', 'x']), 'E_BAD_FLAG');
+    expectUserError(runCli(['npz_tool', 'dump', good, '--K', '-1']), 'E_BAD_FLAG');
   });
 
   test('rename writes a new file and leaves the input alone', () => {

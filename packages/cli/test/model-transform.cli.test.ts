@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { loadNpz } from '@tpu-quant/ir';
+import { encodeNpz, loadNpz, ndarray } from '@tpu-quant/ir';
 import { expectUserError, runCli } from './run-cli.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,6 +46,13 @@ describe('model_transform', () => {
     expect(r.stderr).toMatch(/input/);
   });
 
+  test('a --tolerance without two numbers is refused before any work', () => {
+    const mlir = join(tmp, 'tol.mlir');
+    const r = runCli([...base, '--tolerance', '0.9', '--mlir', mlir]);
+    expectUserError(r, 'E_BAD_FLAG');
+    expect(existsSync(mlir)).toBe(false);
+  });
+
   test('a missing model file', () => {
     expectUserError(runCli(['model_transform', '--model_name', 'x', '--model_def', join(tmp, 'none.onnx'), '--mlir', join(tmp, 'x.mlir')]), 'E_FILE');
   });
@@ -61,6 +68,14 @@ describe('model_transform', () => {
     writeFileSync(fake, 'this is not a jpeg');
     const r = runCli([...base, ...preprocess, '--test_input', fake, '--mlir', join(tmp, 'y.mlir')]);
     expectUserError(r, 'E_IMAGE');
+  });
+
+  test('model_runner on .onnx with no array for an input names it (not an onnxruntime trace)', () => {
+    const npz = join(tmp, 'wrong-name.npz');
+    writeFileSync(npz, encodeNpz({ not_the_input: ndarray('f32', [1, 3, 128, 128]) }));
+    const r = runCli(['model_runner', '--model', model, '--input', npz, '--output', join(tmp, 'never.npz')]);
+    expectUserError(r, 'E_INPUT');
+    expect(r.stderr).toMatch(/no data for input "input"/);
   });
 
   test('an unsupported pixel format', () => {

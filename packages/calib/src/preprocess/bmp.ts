@@ -11,6 +11,7 @@ export function isBmp(b: Uint8Array): boolean {
 export function decodeBmp(bytes: Uint8Array, path: string, alpha: boolean): ImageU8 {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bad = (why: string) => new UserError('E_IMAGE', `${path} is not a BMP we can read: ${why}`, 'convert it to PNG or JPEG');
+  if (bytes.length < 54) throw bad('truncated header');
   const offset = v.getUint32(10, true);
   const headerSize = v.getUint32(14, true);
   if (headerSize < 40) throw bad('OS/2 bitmap headers are not supported');

@@ -8,7 +8,7 @@ import {
   atomicWriteFile, compareNpz, formatCompareReport, printMlir, runPipeline, saveNpz, stringAttr, top, UserError, type NdArray,
 } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
-import { parseNameList, parseNumberList, parseShapeList } from '../flags.js';
+import { parseNameList, parseNumberList, parseShapeList, parseTolerance } from '../flags.js';
 import { loadTestInputs } from '../model-files.js';
 import { loadOrt, runOrtAllTensors } from '../ort-reference.js';
 
@@ -72,6 +72,8 @@ export async function modelTransform(flags: TransformFlags): Promise<void> {
     throw new UserError('E_UNSUPPORTED_MODEL', `cannot read ${flags.model_def}: only ONNX (.onnx) models are supported so far`, 'export the model to ONNX first');
   }
   checkChoices(flags);
+  // Checked before any work, so a bad value does not surface only after the model has run.
+  const tolerance = parseTolerance(flags.tolerance);
   const outDir = dirname(flags.mlir);
   const name = flags.model_name;
   const weightFile = `${name}_top_f32_all_weight.npz`;
@@ -93,7 +95,13 @@ export async function modelTransform(flags: TransformFlags): Promise<void> {
   const inputs = await loadTestInputs(parseNameList(flags.test_input), module);
   await saveNpz(join(outDir, `${name}_in_f32.npz`), inputs);
   const session = await createSession(module);
-  const { outputs, tensors } = await session.run(inputs, { capture: 'all' });
+  let run: Awaited<ReturnType<typeof session.run>>;
+  try {
+    run = await session.run(inputs, { capture: 'all' });
+  } finally {
+    await session.dispose();
+  }
+  const { outputs, tensors } = run;
   const topResults = new Map<string, NdArray>([...tensors, ...outputs]);
   const topFile = flags.test_result ?? join(outDir, `${name}_top_outputs.npz`);
   await saveNpz(topFile, topResults);
@@ -107,8 +115,7 @@ export async function modelTransform(flags: TransformFlags): Promise<void> {
   const reference = await runOrtAllTensors(ort, flags.model_def, inputs);
   const refFile = join(outDir, `${name}_ref_outputs.npz`);
   await saveNpz(refFile, reference);
-  const [cos, euc] = parseNumberList(flags.tolerance, 'tolerance');
-  const report = compareNpz(topResults, reference, { tolerance: [cos!, euc!], excepts: parseNameList(flags.excepts) });
+  const report = compareNpz(topResults, reference, { tolerance, excepts: parseNameList(flags.excepts) });
   process.stdout.write(formatCompareReport(report, { verbose: 1, targetFile: topFile, referenceFile: refFile }));
   if (!report.passed) {
     throw new UserError('E_VERIFY_FAILED', `top model outputs differ from onnxruntime's beyond tolerance ${flags.tolerance}`, `see the comparison above; reference tensors are in ${basename(refFile)}`);

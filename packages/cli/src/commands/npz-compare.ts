@@ -2,8 +2,8 @@
 // compareNpz. A failed comparison is a result, not an error: the report is printed and the
 // process exits 255 (upstream's sys.exit(-1)).
 import type { Command } from 'commander';
-import { atomicWriteFile, compareNpz, compareReportCsv, formatCompareReport, loadNpz, UserError } from '@tpu-quant/ir';
-import { parseNameList, parseNumberList } from '../flags.js';
+import { atomicWriteFile, compareNpz, compareReportCsv, formatCompareReport, loadNpz } from '@tpu-quant/ir';
+import { parseInteger, parseNameList, parseTolerance } from '../flags.js';
 
 export const EXIT_COMPARE_FAILED = 255;
 
@@ -31,8 +31,7 @@ export function registerNpzCompare(npz: Command): void {
     .option('--stats_int8_tensor', 'accepted for TPU-MLIR compatibility (int8 stats are always printed)')
     .option('--full-array', 'accepted for TPU-MLIR compatibility')
     .action(async (targetFile: string, refFile: string, flags: CompareFlags) => {
-      const tol = parseNumberList(flags.tolerance, 'tolerance');
-      if (tol.length !== 2) throw new UserError('E_BAD_FLAG', `--tolerance takes two numbers, got ${tol.length}`, 'example: --tolerance 0.99,0.99');
+      const tol = parseTolerance(flags.tolerance);
       const perAxis = parseInteger(flags.per_axis_compare, 'per_axis_compare');
       const int8Close = parseInteger(flags.int8_tensor_close, 'int8_tensor_close');
       const [target, ref] = await Promise.all([loadNpz(targetFile), loadNpz(refFile)]);
@@ -51,12 +50,6 @@ export function registerNpzCompare(npz: Command): void {
       // A failed comparison is a result: main() returns the exit code a command sets.
       if (!report.passed) process.exitCode = EXIT_COMPARE_FAILED;
     });
-}
-
-function parseInteger(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n)) throw new UserError('E_BAD_FLAG', `--${flag} ${JSON.stringify(value)} is not an integer`, `example: --${flag} 1`);
-  return n;
 }
 
 /** Resolves once stdout has taken the text, so exiting right after loses nothing. */

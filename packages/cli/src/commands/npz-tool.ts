@@ -1,7 +1,7 @@
 // `npz_tool` sub-commands: inspection and editing here, `compare` in npz-compare.ts.
 import type { Command } from 'commander';
-import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
-import { parseNameList } from '../flags.js';
+import { bf16BitsToNumber, f16BitsToNumber, loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
+import { parseInteger, parseNameList } from '../flags.js';
 import { registerNpzCompare } from './npz-compare.js';
 
 export function registerNpzTool(program: Command): void {
@@ -13,8 +13,9 @@ export function registerNpzTool(program: Command): void {
     .argument('[names]', 'comma-separated tensor names (default: all)')
     .option('--K <n>', 'how many values to print per tensor', '8')
     .action(async (file: string, names: string | undefined, opts: { K: string }) => {
+      const k = parseInteger(opts.K, 'K');
+      if (k < 0) throw new UserError('E_BAD_FLAG', `--K ${opts.K} is negative`, 'example: --K 8');
       const arrays = await loadNpz(file);
-      const k = Number(opts.K);
       for (const name of pick(arrays, names, file)) process.stdout.write(`${describeArray(name, arrays.get(name)!, k)}\n`);
     });
   npz
@@ -71,9 +72,10 @@ function pick(arrays: Map<string, NdArray>, names: string | undefined, file: str
   return wanted;
 }
 
-/** One line of facts about a tensor, then its first `k` values. */
+/** One line of facts about a tensor, then its first `k` values (f16/bf16 decoded from their bits). */
 export function describeArray(name: string, a: NdArray, k: number): string {
-  const values = Array.from(a.data as ArrayLike<number | bigint>, Number);
+  const decode = a.dtype === 'f16' ? f16BitsToNumber : a.dtype === 'bf16' ? bf16BitsToNumber : Number;
+  const values = Array.from(a.data as ArrayLike<number | bigint>, decode as (v: number | bigint) => number);
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;

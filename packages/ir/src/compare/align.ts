@@ -1,6 +1,7 @@
 // Shape and dtype alignment before two tensors are compared (npz_compare.py's
 // align_type_and_shape and its NonMaxSuppression special case).
-import type { DType, NdArray } from '../core/dtype.js';
+import { shapeSize, type DType, type NdArray } from '../core/dtype.js';
+import { bf16BitsToNumber, f16BitsToNumber } from '../mlir/float-bits.js';
 import type { AlignedKind } from './metrics.js';
 
 export interface AlignedPair {
@@ -42,7 +43,7 @@ export function alignForCompare(name: string, target: NdArray, ref: NdArray): Al
     t = crop(t, [n, ...t.shape.slice(1)]);
     r = crop(r, [n, ...r.shape.slice(1)]);
   }
-  if (size(t.shape) === size(r.shape)) {
+  if (shapeSize(t.shape) === shapeSize(r.shape)) {
     r = { shape: t.shape, values: r.values }; // numpy reshape of the reference to the target's shape
   } else {
     messages.push(`WARRING: not the same shape  ${pyShape(t.shape)} v.s. ${pyShape(r.shape)}`);
@@ -62,13 +63,9 @@ export function alignedKind(a: DType, b: DType): AlignedKind {
   return 'f32';
 }
 
-function size(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
 /** Leading slices `data[:s0, :s1, ...]` of a C-order array. */
 function crop(a: { shape: readonly number[]; values: Float64Array }, to: readonly number[]) {
-  const out = new Float64Array(size(to));
+  const out = new Float64Array(shapeSize(to));
   const rank = to.length;
   const strides = new Array<number>(rank);
   let s = 1;
@@ -92,30 +89,15 @@ function crop(a: { shape: readonly number[]; values: Float64Array }, to: readonl
 /** Values as float64 numbers; uint16 (and bf16) are bf16 bits, f16 is decoded. */
 function toNumbers(a: NdArray): Float64Array {
   const out = new Float64Array(a.data.length);
-  if (a.dtype === 'u16' || a.dtype === 'bf16') {
-    const bits = new Uint32Array(1);
-    const view = new Float32Array(bits.buffer);
+  const decode = a.dtype === 'u16' || a.dtype === 'bf16' ? bf16BitsToNumber : a.dtype === 'f16' ? f16BitsToNumber : undefined;
+  if (decode) {
     const src = a.data as Uint16Array;
-    for (let i = 0; i < src.length; i++) {
-      bits[0] = src[i]! << 16;
-      out[i] = view[0]!;
-    }
-  } else if (a.dtype === 'f16') {
-    const src = a.data as Uint16Array;
-    for (let i = 0; i < src.length; i++) out[i] = halfToNumber(src[i]!);
+    for (let i = 0; i < src.length; i++) out[i] = decode(src[i]!);
   } else {
     const src = a.data as ArrayLike<number | bigint>;
     for (let i = 0; i < src.length; i++) out[i] = Number(src[i]!);
   }
   return out;
-}
-
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0x1f) return f === 0 ? sign * Infinity : NaN;
-  return e === 0 ? sign * f * 2 ** -24 : sign * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** numpy's astype: float to int truncates (x86 cvtt: out of range gives INT_MIN, then wraps). */

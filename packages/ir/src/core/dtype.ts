@@ -99,8 +99,15 @@ export interface NdArray<D extends DType = DType> {
   readonly data: TypedArrayOf<D>;
 }
 
+/** The number of elements of a tensor of this shape (1 for a scalar). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
 export function ndarray<D extends DType>(dtype: D, shape: readonly number[], data?: TypedArrayOf<D>): NdArray<D> {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = shapeSize(shape);
   const buf = data ?? allocTyped(dtype, n);
   if (buf.length !== n) throw new RangeError(`data has ${buf.length} elements, shape [${shape.join(',')}] needs ${n}`);
   return { dtype, shape: [...shape], data: buf };

@@ -163,9 +163,7 @@ export function broadcastShapes(s: ShapeContext, shapes: readonly (readonly numb
   return out;
 }
 
-export function product(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
+export { shapeSize as product } from '../core/dtype.js';
 
 export function fmt(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -110,17 +110,28 @@ export function bitsToFloat(bits: bigint, w: FloatTypeName): number | undefined 
     scratch.setBigUint64(0, bits);
     return scratch.getFloat64(0);
   }
-  if (w === 'f32' || w === 'bf16') {
-    scratch.setUint32(0, Number(w === 'f32' ? bits : bits << 16n));
+  if (w === 'bf16') return bf16BitsToNumber(Number(bits));
+  if (w === 'f32') {
+    scratch.setUint32(0, Number(bits));
     return scratch.getFloat32(0);
   }
-  const n = Number(bits);
-  const sign = n & 0x8000 ? -1 : 1;
-  const e = (n >>> 10) & 0x1f;
-  const f = n & 0x3ff;
+  return f16BitsToNumber(Number(bits));
+}
+
+/** The value of IEEE half-precision bits `h` (0..0xffff), e.g. one element of f16 data. */
+export function f16BitsToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const f = h & 0x3ff;
   if (e === 0x1f) return f === 0 ? sign * Infinity : NaN;
   if (e === 0) return sign * f * 2 ** -24;
   return sign * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** The value of bfloat16 bits `h` (0..0xffff): the top half of a float32. */
+export function bf16BitsToNumber(h: number): number {
+  scratch.setUint32(0, (h & 0xffff) << 16 >>> 0);
+  return scratch.getFloat32(0);
 }
 
 /**

@@ -1,6 +1,7 @@
 // `array<i64: 1, 2>` and `dense<...>` literals: nested lists checked against the tensor shape,
 // splats, and MLIR's hex blobs for large constants.
 import type { Attr } from '../core/attributes.js';
+import { shapeSize } from '../core/dtype.js';
 import type { FloatType, IntegerType } from '../core/types.js';
 import { MAX_DEPTH, type ParserBase } from './parser-base.js';
 import { decodeDenseHex } from './print-attrs.js';
@@ -83,7 +84,7 @@ export function parseDense(p: ParserBase): Attr {
   if (type.kind !== 'tensor') throw p.errorAt(typeAt, 'dense<> needs a tensor type');
   const el = type.element;
   if (el.kind !== 'int' && el.kind !== 'float') throw p.errorAt(typeAt, 'dense<> elements must be integers or floats');
-  const count = type.shape.reduce((a, b) => a * b, 1);
+  const count = shapeSize(type.shape);
   if (hex !== undefined) {
     if (!/^0x[0-9a-fA-F]*$/.test(hex.text)) throw p.errorAt(hex.at, 'dense string elements are not supported');
     if (el.kind === 'int' && el.width === 1) throw p.errorAt(hex.at, 'hex dense<> of i1 is not supported');
