@@ -1,5 +1,6 @@
 // Parsers for TPU-MLIR's flag spellings, e.g. `--input_shapes [[1,3,224,224],[1,2]]`,
 // `--mean 0,0,0`, `--tolerance 0.99,0.99`. Bad values are user errors naming the flag.
+import { resolve as resolvePath } from 'node:path';
 import { UserError } from '@tpu-quant/ir';
 
 function badFlag(flag: string, value: string, expected: string): UserError {
@@ -58,4 +59,13 @@ export function parseTolerance(value: string, flag = 'tolerance'): [number, numb
   const tol = parseNumberList(value, flag);
   if (tol.length !== 2) throw new UserError('E_BAD_FLAG', `--${flag} takes two numbers, got ${tol.length}`, 'example: --tolerance 0.99,0.99');
   return [tol[0]!, tol[1]!];
+}
+
+/** Outputs never replace an input (TPU-MLIR's tools would overwrite it in place; we refuse). */
+export function assertNotInput(output: string, inputs: readonly string[], flag = 'output'): void {
+  const out = resolvePath(output);
+  const clash = inputs.find((i) => resolvePath(i) === out);
+  if (clash !== undefined) {
+    throw new UserError('E_SAME_FILE', `--${flag} ${output} is also an input of this command`, 'write the result to another file; inputs are never modified in place');
+  }
 }

@@ -192,3 +192,13 @@ function storedZip(name: string, data: Uint8Array): Uint8Array {
   end.writeUInt32LE(cdOffset, 16);
   return Buffer.concat([local, n, data, central, n, end]);
 }
+
+describe('outputs never replace inputs', () => {
+  test('npz_tool extract onto its own input is refused', () => {
+    const f = join(tmp, 'self.npz');
+    writeFileSync(f, encodeNpz({ a: ndarray('f32', [1]) }));
+    const before = readFileSync(f);
+    expectUserError(runCli(['npz_tool', 'extract', f, f, 'a']), 'E_SAME_FILE');
+    expect(readFileSync(f).equals(before)).toBe(true);
+  });
+});

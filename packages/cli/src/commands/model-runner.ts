@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
 import { createSession, type SessionStats } from '@tpu-quant/runtime';
+import { assertNotInput } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { loadOrt, runOrtAllTensors } from '../ort-reference.js';
 
@@ -31,6 +32,7 @@ export function registerModelRunner(program: Command): void {
     .option('--threads <n>', 'worker threads for batches (default: all cores)')
     .option('--stats', 'print peak activation memory, weight memory and time per op type')
     .action(async (flags: RunnerFlags) => {
+      assertNotInput(flags.output, [flags.input, flags.model]);
       const results = await runModel(flags);
       await saveNpz(flags.output, results);
       process.stdout.write(`Result saved to:${flags.output}\n`);

@@ -1,7 +1,7 @@
 // `npz_tool` sub-commands: inspection and editing here, `compare` in npz-compare.ts.
 import type { Command } from 'commander';
 import { bf16BitsToNumber, f16BitsToNumber, loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
-import { parseInteger, parseNameList } from '../flags.js';
+import { assertNotInput, parseInteger, parseNameList } from '../flags.js';
 import { registerNpzCompare } from './npz-compare.js';
 
 export function registerNpzTool(program: Command): void {
@@ -35,6 +35,7 @@ export function registerNpzTool(program: Command): void {
     .action(async (file: string, output: string, names: string) => {
       const arrays = await loadNpz(file);
       const out = new Map(pick(arrays, names, file).map((n) => [n, arrays.get(n)!] as const));
+      assertNotInput(output, [file]);
       await saveNpz(output, out);
       process.stdout.write(`wrote ${out.size} tensors to ${output}\n`);
     });
@@ -51,6 +52,7 @@ export function registerNpzTool(program: Command): void {
       if (arrays.has(newName)) throw new UserError('E_NPZ_NAME', `${file} already has a tensor "${newName}"`, 'pick another name');
       const out = new Map([...arrays].map(([n, a]) => [n === oldName ? newName : n, a] as const));
       const output = opts.output ?? file.replace(/\.npz$/i, '') + '_renamed.npz';
+      assertNotInput(output, [file]);
       await saveNpz(output, out);
       process.stdout.write(`wrote ${output}\n`);
     });
