@@ -123,8 +123,12 @@ function shapeSlice(shape: number[], start: number, end: number): ConstTensor {
 function asUserError(e: unknown, node: Parameters<typeof nodeLabel>[0]): Error {
   if (e instanceof UserError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  // The builders throw plain Errors for shapes they cannot infer; name the node.
-  return new UserError('E_ONNX_NODE', `node "${nodeLabel(node)}" (${node.op_type}): ${msg.split('\n')[0]}`, 'check the input shapes and the model');
+  // A shape the builders cannot infer comes from the model (or input_shapes): name the node.
+  if (msg.startsWith('cannot infer the result types')) {
+    return new UserError('E_ONNX_NODE', `node "${nodeLabel(node)}" (${node.op_type}): ${msg.split('\n')[0]}`, 'check the input shapes and the model');
+  }
+  // Anything else is a bug in a converter: keep its stack, say which node triggered it.
+  return new Error(`while importing node "${nodeLabel(node)}" (${node.op_type}): ${msg}`, { cause: e });
 }
 
 function resolveInputShapes(inputs: readonly GraphInput[], given: OnnxImportOptions['inputShapes'], model: string): number[][] {
