@@ -30,6 +30,12 @@ const sub: Converter = (ctx) => {
 };
 
 const div: Converter = (ctx) => {
+  // top.Div is a float division; integer Div truncates. Refuse rather than compute 7/2 = 3.5.
+  const intInput = [0, 1].some((i) => {
+    const t = ctx.value(i).type;
+    return t.kind === 'tensor' && t.element.kind === 'int';
+  });
+  if (intInput) throw ctx.unsupported('on integer tensors', "the top dialect divides in float; cast the operands to float in the model");
   let op;
   if (ctx.isScalar(0, 1)) {
     op = top.reciprocal(ctx.b, { input: ctx.value(1) }, { const_val: ctx.scalar(0) }, { loc: ctx.loc() });
