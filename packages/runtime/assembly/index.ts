@@ -12,3 +12,4 @@ export { binaryNd, channelAffine } from './broadcast';
 export { activation } from './activation';
 export { pool2d, reduceRows } from './pool';
 export { gatherNd } from './copy';
+export { softmaxRows } from './softmax';

@@ -7,6 +7,8 @@ import './elementwise.js';
 import './activation.js';
 import './pool.js';
 import './copy.js';
+import './concat.js';
+import './softmax.js';
 
 /** The session awaits this before planning; the module is already instantiated by the import
  * (top-level await in backend.ts), so there is nothing left to do. */

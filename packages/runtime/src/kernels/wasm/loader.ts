@@ -51,6 +51,7 @@ export interface WasmKernels {
     ca: number, cb: number, flags: number, hi: number): void;
   channelAffine(x: number, planes: number, ch: number, hw: number, k: number, b: number, flags: number, hi: number, y: number): void;
   activation(kind: number, x: number, n: number, p0: number, p1: number, y: number): void;
+  softmaxRows(x: number, rows: number, len: number, beta: number, y: number): void;
   pool2d(x: number, planes: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
     sh: number, sw: number, pt: number, pl: number, pb: number, pr: number, max: number, includePad: number,
     padValue: number, flags: number, hi: number, y: number): void;
