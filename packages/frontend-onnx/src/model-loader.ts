@@ -3,7 +3,7 @@
 // allocated, so a hostile file cannot make us allocate more than it holds.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { UserError } from '@tpu-quant/ir';
+import { bf16BitsToNumber, f16BitsToNumber, UserError } from '@tpu-quant/ir';
 import type { ConstKind, ConstTensor } from './const-tensor.js';
 import { DataType, type TensorProto } from './proto/types.js';
 
@@ -92,8 +92,8 @@ function typedField(t: TensorProto): number[] {
 
 function decodeTyped(values: number[], dt: number): Float32Array | Float64Array {
   if (dt === DataType.FLOAT) return Float32Array.from(values);
-  if (dt === DataType.FLOAT16) return Float32Array.from(values, (b) => halfToFloat(b & 0xffff));
-  if (dt === DataType.BFLOAT16) return Float32Array.from(values, (b) => bf16ToFloat(b & 0xffff));
+  if (dt === DataType.FLOAT16) return Float32Array.from(values, (b) => f16BitsToNumber(b & 0xffff));
+  if (dt === DataType.BFLOAT16) return Float32Array.from(values, (b) => bf16BitsToNumber(b & 0xffff));
   return Float64Array.from(values, Number);
 }
 
@@ -104,8 +104,8 @@ function decodeRaw(raw: Uint8Array, dt: number, n: number): Float32Array | Float
   switch (dt) {
     case DataType.FLOAT: return new Float32Array(buf, 0, n);
     case DataType.DOUBLE: return new Float64Array(buf, 0, n);
-    case DataType.FLOAT16: return Float32Array.from({ length: n }, (_, i) => halfToFloat(v.getUint16(2 * i, true)));
-    case DataType.BFLOAT16: return Float32Array.from({ length: n }, (_, i) => bf16ToFloat(v.getUint16(2 * i, true)));
+    case DataType.FLOAT16: return Float32Array.from({ length: n }, (_, i) => f16BitsToNumber(v.getUint16(2 * i, true)));
+    case DataType.BFLOAT16: return Float32Array.from({ length: n }, (_, i) => bf16BitsToNumber(v.getUint16(2 * i, true)));
     case DataType.INT8: return Float64Array.from(new Int8Array(buf, 0, n));
     case DataType.UINT8: case DataType.BOOL: return Float64Array.from(new Uint8Array(buf, 0, n));
     case DataType.INT16: return Float64Array.from({ length: n }, (_, i) => v.getInt16(2 * i, true));
@@ -156,17 +156,3 @@ function readExternal(t: TensorProto, name: string, need: number, src: TensorSou
   }
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 0x1f) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-function bf16ToFloat(b: number): number {
-  const v = new DataView(new ArrayBuffer(4));
-  v.setUint32(0, b << 16);
-  return v.getFloat32(0);
-}

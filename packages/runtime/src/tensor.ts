@@ -1,7 +1,7 @@
 // Tensor helpers shared by the js kernels and the session. The js backend holds every tensor as
 // f32 (integer index tensors too: exact up to 2^24, which covers every index a model holds).
 import type { NdArray } from '@tpu-quant/ir';
-import { ndarray } from '@tpu-quant/ir';
+import { f16BitsToNumber, ndarray } from '@tpu-quant/ir';
 
 export type F32 = NdArray<'f32'>;
 
@@ -39,15 +39,6 @@ export function normAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 /** Converts any stored dtype to f32 values (f16/bf16 decoded from their raw bits). */
 export function toF32(x: NdArray): F32 {
   if (x.dtype === 'f32') return x as F32;
@@ -59,7 +50,7 @@ export function toF32(x: NdArray): F32 {
     for (let i = 0; i < n; i++) u[i] = src[i]! << 16;
   } else if (x.dtype === 'f16') {
     const src = x.data as Uint16Array;
-    for (let i = 0; i < n; i++) out[i] = f16ToF32(src[i]!);
+    for (let i = 0; i < n; i++) out[i] = f16BitsToNumber(src[i]!);
   } else {
     const src = x.data as ArrayLike<number | bigint>;
     for (let i = 0; i < n; i++) out[i] = Number(src[i]!);

@@ -5,7 +5,7 @@ import type { Attr } from '../core/attributes.js';
 import type { FloatType, Type } from '../core/types.js';
 import { f64, i64 } from '../core/types.js';
 import { unescapeString } from './string-escape.js';
-import { MAX_DEPTH, type ParserBase } from './parser-base.js';
+import type { ParserBase } from './parser-base.js';
 import { parseDense, parseDenseArray } from './parse-dense.js';
 import { floatAttrOf, intAttrOf } from './parse-numbers.js';
 import { parseType } from './parse-types.js';
@@ -204,12 +204,7 @@ function parseDialectAttr(p: ParserBase): Attr {
   let body = dot < 0 ? '' : word.slice(dot + 1);
   const lt = p.lx.end;
   if (p.text.charCodeAt(lt) === 60 /* < */) {
-    let end: number;
-    try {
-      end = p.lx.skipBalanced(lt, MAX_DEPTH);
-    } catch (e) {
-      throw p.convert(e);
-    }
+    const end = p.balancedEnd(lt);
     body = dot < 0 ? p.text.slice(lt + 1, end - 1) : body + p.text.slice(lt, end);
     p.resetTo(end);
   } else {

@@ -123,15 +123,7 @@ function parseNested(p: ParserBase, shape: number[]): Scalar[] {
       if (depth >= MAX_DEPTH) throw p.errorAt(p.lx.start, `nesting deeper than ${MAX_DEPTH} levels`);
       counts[depth] = 0;
       p.next();
-      if (p.is(']')) {
-        closeAt(depth, p.lx.start);
-        p.next();
-        depth--;
-        if (depth < 0) break;
-        counts[depth]!++;
-        if (!p.eat(',') && !p.is(']')) throw p.unexpected("',' or ']'");
-      }
-      continue;
+      continue; // an empty list closes on the next turn, like any other
     }
     if (p.is(']')) {
       closeAt(depth, p.lx.start);

@@ -4,7 +4,7 @@
 import type { ElementType, FloatType, FloatTypeName, IntegerType, Signedness, TensorType, Type } from '../core/types.js';
 import { bf16, f16, f32, f64, indexType, intType, noneType } from '../core/types.js';
 import { parseFloatLiteral, bitsToFloat } from './float-bits.js';
-import { MAX_DEPTH, type ParserBase } from './parser-base.js';
+import type { ParserBase } from './parser-base.js';
 import { printType } from './print-types.js';
 
 const FLOATS: Record<string, FloatType> = { f64, f32, f16, bf16 };
@@ -17,12 +17,7 @@ export function parseType(p: ParserBase): Type {
   if (p.isKeyword('tensor')) {
     const lt = p.lx.end;
     if (p.text.charCodeAt(lt) === 60 /* < */) {
-      let end: number;
-      try {
-        end = p.lx.skipBalanced(lt, MAX_DEPTH);
-      } catch (e) {
-        throw p.convert(e);
-      }
+      const end = p.balancedEnd(lt);
       const key = p.text.slice(start, end);
       const hit = p.types.get(key);
       if (hit !== undefined) {

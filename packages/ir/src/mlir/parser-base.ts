@@ -55,6 +55,15 @@ export class ParserBase {
   }
 
   /** Moves the lexer to `pos` (after the parser scanned characters itself). */
+  /** End offset (exclusive) of the bracketed text opening at `open`, as a parse error if unbalanced. */
+  balancedEnd(open: number): number {
+    try {
+      return this.lx.skipBalanced(open, MAX_DEPTH);
+    } catch (e) {
+      throw this.convert(e);
+    }
+  }
+
   resetTo(pos: number): void {
     try {
       this.lx.resetTo(pos);
