@@ -1,0 +1,5 @@
+// Threshold methods (spec §4): KLD, the PyTorch HistogramObserver port, and the per-method
+// selection and override rules that turn tensor statistics into calibration-table rows.
+export { kldThreshold } from './kld.js';
+export { TorchHistogramObserver, torchObserverRow } from './torch-observer.js';
+export { computeThresholds, type ThresholdResult } from './select.js';
