@@ -1,0 +1,3 @@
+// Cross-layer weight equalization (`--we`).
+export { channelScale, equalizeWeights, findEqualizationPairs } from './weight-equalization.js';
+export type { EqualizationPair, EqualizationResult } from './weight-equalization.js';
