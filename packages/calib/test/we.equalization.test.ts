@@ -281,4 +281,21 @@ describe('pairs are formed only as TPU-MLIR find_successor allows', () => {
     const rk = k.relu('r', k.conv('a', k.x, 2, 2, 1));
     expect(names(k.finish(k.conv('c', rk, 2, 2, 1)))).toEqual(['a->c']);
   });
+
+  it('a bounded relu (ReLU6), fused into the first conv or as its own op, prevents the pair (a quirk we fix)', () => {
+    const n1 = new Net([1, 2, 4, 4]);
+    const w = n1.b.weight('a_w', n1.random([2, 2, 1, 1], () => 1));
+    const a = top.conv(n1.b, { input: n1.x, filter: w }, { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], do_relu: true, relu_limit: 6 }, { loc: 'a' }).result();
+    expect(names(n1.finish(n1.conv('c', a, 2, 2, 1)))).toEqual([]);
+
+    const n2 = new Net([1, 2, 4, 4]);
+    const r = top.relu(n2.b, { input: n2.conv('a', n2.x, 2, 2, 1) }, { relu_limit: 6 }, { loc: 'r' }).result();
+    expect(names(n2.finish(n2.conv('c', r, 2, 2, 1)))).toEqual([]);
+
+    // an unbounded fused relu is scale-equivariant: still a pair
+    const n3 = new Net([1, 2, 4, 4]);
+    const w3 = n3.b.weight('a_w', n3.random([2, 2, 1, 1], () => 1));
+    const a3 = top.conv(n3.b, { input: n3.x, filter: w3 }, { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], do_relu: true }, { loc: 'a' }).result();
+    expect(names(n3.finish(n3.conv('c', a3, 2, 2, 1)))).toEqual(['a->c']);
+  });
 });

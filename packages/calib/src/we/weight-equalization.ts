@@ -4,7 +4,7 @@
 // s_j = sqrt(r1/r2) equalising the channel ranges r1 = max|W_A[j]| and r2 = max|W_C[:, j]|.
 // Arithmetic is float32 like numpy's on the npz arrays; the input module is never modified.
 import type { Module, NdArray, Op, Value } from '@tpu-quant/ir';
-import { bf16BitsToNumber, f16BitsToNumber, ndarray } from '@tpu-quant/ir';
+import { bf16BitsToNumber, f16BitsToNumber, ndarray, top } from '@tpu-quant/ir';
 
 export interface EqualizationPair {
   /** The first conv (A) and its single successor conv (C), by op name. */
@@ -34,7 +34,7 @@ const MAX_ITERATIONS = 1000;
 export function findEqualizationPairs(module: Module): { first: Op; second: Op }[] {
   const pairs: { first: Op; second: Op }[] = [];
   for (const op of module.main.ops) {
-    if (op.type !== 'top.Conv' || !weightOp(op, 1)) continue;
+    if (op.type !== 'top.Conv' || !weightOp(op, 1) || clipsAtLimit(op)) continue;
     const succ = successorConvs(op);
     if (succ.length === 1 && weightOp(succ[0]!, 1)) pairs.push({ first: op, second: succ[0]! });
   }
@@ -50,6 +50,7 @@ function successorConvs(a: Op): Op[] {
   const out: Op[] = [];
   for (const { op, index } of usersOf(a.result())) {
     if ((op.type === 'top.Relu' || op.type === 'top.PRelu') && index === 0) {
+      if (clipsAtLimit(op)) return [];
       for (const u of usersOf(op.result())) {
         if (u.op.type !== 'top.Conv' || u.index !== 0) return [];
         out.push(u.op);
@@ -61,6 +62,21 @@ function successorConvs(a: Op): Op[] {
     }
   }
   return out;
+}
+
+/**
+ * A bounded ReLU (ReLU6: `relu_limit` > 0, fused into the conv or as its own op) is not
+ * scale-equivariant: min(x/s, 6) != min(x, 6)/s. TPU-MLIR equalizes across it anyway and changes
+ * what the float model computes (most of mobilenet_v2's pairs); we leave such pairs alone — a
+ * quirk we fix deliberately.
+ */
+function clipsAtLimit(op: Op): boolean {
+  if (op.type === 'top.Relu') return top.reluAttrs(op).relu_limit > 0;
+  if (op.type === 'top.Conv') {
+    const a = top.convAttrs(op);
+    return a.do_relu && a.relu_limit > 0;
+  }
+  return false;
 }
 
 /** Consuming ops, each once (as TPU-MLIR's get_next_op_by_op_name lists them), with the first operand index. */
