@@ -1,0 +1,244 @@
+// run_calibration's core (spec §1.2 step b and §3-4): one statistics pass over the samples
+// (or the cached statistics of an identical earlier pass), thresholds by the chosen method, then
+// TPU-MLIR's auto-tune where it can change anything. File writing is the caller's.
+import type { Module, NdArray } from '@tpu-quant/ir';
+import { createSession, type Backend } from '@tpu-quant/runtime';
+import { calibrationData, type SampleList } from '../data/index.js';
+import { StatsCollector, tensorInfos } from '../stats/index.js';
+import type { CaliMethod, TensorInfo, TensorSummary, ThresholdRow } from '../stats/types.js';
+import { computeThresholds, TorchHistogramObserver } from '../thresholds/index.js';
+import { tuneThresholds } from '../tune/index.js';
+import { methodIsTuned } from './method-options.js';
+import { StatsThread } from './stats-thread.js';
+import { NO_PROGRESS, type ProgressSink } from './progress.js';
+import { cachePath, loadStatistics, saveStatistics, statisticsKey } from './statistics-cache.js';
+
+export interface CalibrationRequest {
+  /** Top-dialect f32 module with its weights loaded. */
+  readonly module: Module;
+  readonly samples: SampleList;
+  /** Samples for auto-tune (--tune_list); default: the first tuneNum calibration samples. */
+  readonly tuneSamples?: SampleList;
+  /** Auto-tune samples (0 = no tuning). */
+  readonly tuneNum: number;
+  readonly method: CaliMethod;
+  readonly histogramBinNum: number;
+  /** `int4` in debug_cmd: also compute the `#int4_th` section (KLD with 8 levels). */
+  readonly int4?: boolean;
+  /** Where statistics are cached; undefined = no cache. */
+  readonly cacheDir?: string;
+  readonly backend?: Backend;
+  readonly threads?: number;
+  /** Statistics on a worker thread, overlapping inference (default true). */
+  readonly statsThread?: boolean;
+  readonly progress?: ProgressSink;
+  readonly log?: (line: string) => void;
+}
+
+export interface CalibrationTimings {
+  /** Waiting for decoded, preprocessed samples (decoding overlaps inference, so this is what it adds). */
+  dataMs: number;
+  inferenceMs: number;
+  /** Statistics time on the inference thread's path (copies, waiting for the statistics thread, summaries). */
+  statisticsMs: number;
+  /** Time the statistics thread computed (overlapping inference), when it ran. */
+  statisticsThreadMs: number;
+  thresholdMs: number;
+  tuneMs: number;
+  cacheMs: number;
+}
+
+export interface CalibrationResult {
+  readonly rows: ThresholdRow[];
+  /** The per-tensor statistics the thresholds came from. */
+  readonly summaries: readonly TensorSummary[];
+  readonly int4Rows?: ThresholdRow[];
+  /** Samples run (after batching), the table's "# sample number". */
+  readonly sampleNumber: number;
+  /** Tune samples used, when tuning ran (the table's "# tune number"). */
+  readonly tuneNumber?: number;
+  readonly fromCache: boolean;
+  readonly cacheFile?: string;
+  readonly warnings: string[];
+  readonly timings: CalibrationTimings;
+}
+
+export async function runCalibration(req: CalibrationRequest): Promise<CalibrationResult> {
+  const progress = req.progress ?? NO_PROGRESS;
+  const log = req.log ?? (() => {});
+  const timings: CalibrationTimings = { dataMs: 0, inferenceMs: 0, statisticsMs: 0, statisticsThreadMs: 0, thresholdMs: 0, tuneMs: 0, cacheMs: 0 };
+  const data = calibrationData(req.samples, req.module);
+  const torch = req.method === 'torch_observer';
+
+  let t = performance.now();
+  let summaries: TensorSummary[] | undefined;
+  let cacheFile: string | undefined;
+  let key: string | undefined;
+  if (req.cacheDir !== undefined) {
+    key = await statisticsKey({
+      module: req.module,
+      sampleFiles: req.samples.entries.flat(),
+      binNum: req.histogramBinNum,
+      inputNum: data.count,
+      torchObserver: torch,
+    });
+    cacheFile = cachePath(req.cacheDir, key);
+    summaries = await loadStatistics(cacheFile, key);
+    if (summaries) log(`statistics read from cache ${cacheFile}`);
+  }
+  timings.cacheMs += performance.now() - t;
+  const fromCache = summaries !== undefined;
+
+  if (!summaries) {
+    summaries = await collectStatistics(req, data.count, data.samples(), progress, timings);
+    if (cacheFile && key) {
+      t = performance.now();
+      await saveStatistics(cacheFile, key, summaries);
+      timings.cacheMs += performance.now() - t;
+    }
+  }
+
+  t = performance.now();
+  const result = computeThresholds(summaries, req.method, { int4: req.int4 });
+  timings.thresholdMs = performance.now() - t;
+  let rows = result.rows;
+  for (const w of result.warnings) log(w);
+
+  let tuneNumber: number | undefined;
+  if (req.tuneNum > 0 && !req.int4) {
+    const tuneList = req.tuneSamples ?? req.samples;
+    const tuneData = calibrationData(tuneList, req.module, { limit: req.tuneNum });
+    tuneNumber = Math.min(req.tuneNum, tuneData.count);
+    if (methodIsTuned(req.method)) {
+      t = performance.now();
+      const samples: Map<string, NdArray>[] = [];
+      for await (const s of tuneData.samples()) {
+        samples.push(s);
+        if (samples.length >= tuneNumber) break;
+      }
+      const thresholds = new Map(rows.map((r) => [r.name, r.threshold]));
+      let reported = -1;
+      const tuned = await tuneThresholds(req.module, thresholds, result.tuneAbsmax, samples, {
+        backend: req.backend === 'js' ? 'js' : 'wasm',
+        onProgress: (done, total) => {
+          if (reported < 0) {
+            progress.start('auto-tune', total, 'ops');
+            reported = 0;
+          }
+          progress.tick(done - reported);
+          reported = done;
+        },
+      });
+      progress.end();
+      rows = rows.map((r) => ({ ...r, threshold: tuned.get(r.name) ?? r.threshold }));
+      timings.tuneMs = performance.now() - t;
+    }
+    // other methods: TPU-MLIR still walks the graph, but the upper bound equals the threshold, so
+    // nothing can change (spec §4.10); we skip the walk and write the same table.
+  }
+  return { rows, summaries, int4Rows: result.int4Rows, sampleNumber: data.headerSampleNumber, tuneNumber, fromCache, cacheFile, warnings: result.warnings, timings };
+}
+
+async function collectStatistics(
+  req: CalibrationRequest,
+  count: number,
+  samples: AsyncIterable<Map<string, NdArray>>,
+  progress: ProgressSink,
+  timings: CalibrationTimings,
+): Promise<TensorSummary[]> {
+  const infos = tensorInfos(req.module);
+  const known = new Set(infos.map((i) => i.name));
+  const sink = req.statsThread === false ? inlineStats(infos, count, req) : threadStats(infos, count, req);
+  const session = await createSession(req.module, { backend: req.backend, threads: req.threads });
+  progress.start('statistics', count, 'samples');
+  try {
+    const it = samples[Symbol.asyncIterator]();
+    for (;;) {
+      let t = performance.now();
+      const next = await it.next();
+      timings.dataMs += performance.now() - t;
+      if (next.done) break;
+      let statsMs = 0;
+      t = performance.now();
+      await session.run(next.value, {
+        observer: (name, value) => {
+          if (!known.has(name)) return;
+          const s = performance.now();
+          sink.add(name, asF32(value));
+          statsMs += performance.now() - s;
+        },
+      });
+      const s = performance.now();
+      await sink.endSample();
+      statsMs += performance.now() - s;
+      timings.inferenceMs += performance.now() - t - statsMs;
+      timings.statisticsMs += statsMs;
+      progress.tick();
+    }
+    progress.end();
+    const t = performance.now();
+    const summaries = await sink.summarize();
+    timings.statisticsMs += performance.now() - t;
+    timings.statisticsThreadMs = sink.busyMs();
+    return summaries;
+  } finally {
+    progress.end();
+    await Promise.all([session.dispose(), sink.close()]);
+  }
+}
+
+/** Where tensors go: the statistics thread, or (statsThread: false) a collector on this thread. */
+interface StatsSink {
+  add(name: string, data: Float32Array): void;
+  endSample(): Promise<void>;
+  summarize(): Promise<TensorSummary[]>;
+  close(): Promise<void>;
+  busyMs(): number;
+}
+
+function threadStats(infos: TensorInfo[], count: number, req: CalibrationRequest): StatsSink {
+  const thread = StatsThread.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer' }, req.log);
+  return {
+    add: (name, data) => thread.add(name, data),
+    endSample: () => thread.endSample(),
+    summarize: () => thread.summarize(),
+    close: () => thread.terminate(),
+    busyMs: () => thread.busyMs,
+  };
+}
+
+function inlineStats(infos: TensorInfo[], count: number, req: CalibrationRequest): StatsSink {
+  const observers = new Map<string, TorchHistogramObserver>();
+  const collector = new StatsCollector(infos, {
+    binNum: req.histogramBinNum,
+    inputNum: count,
+    warn: req.log,
+    extraSink:
+      req.method === 'torch_observer'
+        ? (info: TensorInfo) => {
+            const o = new TorchHistogramObserver(req.histogramBinNum);
+            observers.set(info.name, o);
+            return o;
+          }
+        : undefined,
+  });
+  return {
+    add: (name, data) => collector.add(name, data),
+    endSample: async () => collector.endSample(),
+    summarize: async () =>
+      collector.summarize().map((s) => {
+        const o = observers.get(s.info.name);
+        return o ? { ...s, torchObserver: o.state() } : s;
+      }),
+    close: async () => {},
+    busyMs: () => 0,
+  };
+}
+
+function asF32(a: NdArray): Float32Array {
+  if (a.data instanceof Float32Array) return a.data;
+  const out = new Float32Array(a.data.length);
+  const d = a.data;
+  for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+  return out;
+}

@@ -1,0 +1,120 @@
+// Statistics off the inference thread: tensors are copied as they are produced (the runtime
+// reuses their memory) and handed to a worker that owns the StatsCollector. Samples stay in order,
+// so the growing histograms come out exactly as a serial pass would make them. At most a few
+// samples wait in the queue; the inference thread waits when the worker falls behind.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '@tpu-quant/ir';
+import type { TensorInfo, TensorSummary } from '../stats/types.js';
+
+export interface StatsThreadInit {
+  readonly tensors: readonly TensorInfo[];
+  readonly binNum: number;
+  readonly inputNum: number;
+  readonly torchObserver: boolean;
+}
+
+export type ToStatsThread =
+  | { kind: 'add'; name: string; data: Float32Array }
+  | { kind: 'end' }
+  | { kind: 'summarize' };
+
+type FromStatsThread =
+  | { kind: 'ack'; busyMs: number }
+  | { kind: 'warn'; message: string }
+  | { kind: 'summaries'; summaries: TensorSummary[] }
+  | { kind: 'error'; message: string; stack?: string; code?: string; hint?: string };
+
+/** Samples allowed in flight before the producer waits (each holds a copy of every activation). */
+const MAX_QUEUED_SAMPLES = 2;
+
+export class StatsThread {
+  /** Time the statistics thread has spent computing so far. */
+  busyMs = 0;
+  private queued = 0;
+  private waiters: (() => void)[] = [];
+  private failure: Error | undefined;
+  private result: ((s: TensorSummary[]) => void) | undefined;
+  private rejectResult: ((e: Error) => void) | undefined;
+
+  private constructor(private readonly worker: Worker, warn: (m: string) => void) {
+    worker.on('message', (m: FromStatsThread) => {
+      if (m.kind === 'ack') {
+        this.busyMs = m.busyMs;
+        this.queued--;
+        this.waiters.shift()?.();
+      } else if (m.kind === 'warn') warn(m.message);
+      else if (m.kind === 'summaries') this.result?.(m.summaries);
+      else this.fail(rebuild(m));
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => {
+      if (!this.result) return;
+      this.fail(new Error(`the statistics thread exited (code ${code})`));
+    });
+  }
+
+  static start(init: StatsThreadInit, warn: (m: string) => void = () => {}): StatsThread {
+    return new StatsThread(spawn(init), warn);
+  }
+
+  /** Queues one tensor of the current sample (copied: the caller may reuse `data`). */
+  add(name: string, data: Float32Array): void {
+    if (this.failure) throw this.failure;
+    const copy = data.slice();
+    this.worker.postMessage({ kind: 'add', name, data: copy } satisfies ToStatsThread, [copy.buffer]);
+  }
+
+  /** Closes the sample; resolves once the queue has room for another. */
+  async endSample(): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.queued++;
+    this.worker.postMessage({ kind: 'end' } satisfies ToStatsThread);
+    while (this.queued > MAX_QUEUED_SAMPLES && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  async summarize(): Promise<TensorSummary[]> {
+    if (this.failure) throw this.failure;
+    const p = new Promise<TensorSummary[]>((resolve, reject) => {
+      this.result = resolve;
+      this.rejectResult = reject;
+    });
+    this.worker.postMessage({ kind: 'summarize' } satisfies ToStatsThread);
+    return p;
+  }
+
+  async terminate(): Promise<void> {
+    this.result = undefined;
+    await this.worker.terminate();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiters.splice(0)) w();
+    this.rejectResult?.(e);
+  }
+}
+
+function rebuild(m: { message: string; stack?: string; code?: string; hint?: string }): Error {
+  const err = m.code ? new UserError(m.code, m.message, m.hint) : new Error(m.message);
+  if (m.stack) err.stack = `${err.name}: ${m.message}\n    (in the statistics thread)\n${m.stack.split('\n').slice(1).join('\n')}`;
+  return err;
+}
+
+/** Built code runs dist/…/stats-worker.js; TypeScript sources boot it through tsx's loader. */
+function spawn(init: StatsThreadInit): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./stats-worker.js', here), { workerData: init });
+  let tsx: string;
+  try {
+    tsx = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  } catch {
+    throw new UserError('E_THREADS', 'worker threads from TypeScript sources need tsx installed', 'build the package (pnpm build) or install tsx');
+  }
+  const entry = new URL('./stats-worker.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=@tpu-quant/source'] });
+}

@@ -1,0 +1,47 @@
+// The statistics thread's side: a StatsCollector fed by messages from the inference thread, so
+// histograms and tails are computed while the next sample runs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { StatsCollector } from '../stats/index.js';
+import type { TensorInfo } from '../stats/types.js';
+import { TorchHistogramObserver } from '../thresholds/index.js';
+import type { StatsThreadInit, ToStatsThread } from './stats-thread.js';
+
+const init = workerData as StatsThreadInit;
+const port = parentPort!;
+const observers = new Map<string, TorchHistogramObserver>();
+const collector = new StatsCollector(init.tensors, {
+  binNum: init.binNum,
+  inputNum: init.inputNum,
+  warn: (message) => port.postMessage({ kind: 'warn', message }),
+  extraSink: init.torchObserver
+    ? (info: TensorInfo) => {
+        const o = new TorchHistogramObserver(init.binNum);
+        observers.set(info.name, o);
+        return o;
+      }
+    : undefined,
+});
+
+let busyMs = 0;
+port.on('message', (m: ToStatsThread) => {
+  const t = performance.now();
+  try {
+    if (m.kind === 'add') {
+      collector.add(m.name, m.data);
+      busyMs += performance.now() - t;
+    } else if (m.kind === 'end') {
+      collector.endSample();
+      busyMs += performance.now() - t;
+      port.postMessage({ kind: 'ack', busyMs });
+    } else {
+      const summaries = collector.summarize().map((s) => {
+        const o = observers.get(s.info.name);
+        return o ? { ...s, torchObserver: o.state() } : s;
+      });
+      port.postMessage({ kind: 'summaries', summaries });
+    }
+  } catch (e) {
+    const err = e as Error & { code?: string; hint?: string };
+    port.postMessage({ kind: 'error', message: err.message, stack: err.stack, code: err.code, hint: err.hint });
+  }
+});
