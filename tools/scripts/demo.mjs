@@ -41,6 +41,19 @@ step('the two runs agree', [
   'npz_tool', 'compare', join(out, 'mobilenet_v1_runner_outputs.npz'), join(out, 'mobilenet_v1_top_outputs.npz'), '-v',
 ]);
 
+// run_calibration on the shipped images (12 photos): KLD thresholds + auto-tune, then a second
+// method from the cached statistics (no model runs).
+step('run_calibration: KLD calibration table from the shipped images', [
+  'run_calibration', join(out, 'mobilenet_v1.mlir'), '--dataset', 'examples/images', '--input_num', '12',
+  '-o', join(out, 'mobilenet_v1_cali_table'),
+]);
+step('run_calibration: another method from the cached statistics', [
+  'run_calibration', join(out, 'mobilenet_v1.mlir'), '--dataset', 'examples/images', '--input_num', '12',
+  '--cali_method', 'use_mse', '-o', join(out, 'mobilenet_v1_cali_table.mse'),
+]);
+const table = readFileSync(join(root, out, 'mobilenet_v1_cali_table'), 'utf8').split('\n');
+console.log(`\nfirst lines of ${join(out, 'mobilenet_v1_cali_table')}:\n${table.slice(0, 12).join('\n')}`);
+
 const roundTrip = join(out, 'tiny_conv.roundtrip.mlir');
 step('parse and print a TPU-MLIR top file with no passes (tpuc-opt analog)', ['opt', mlir, '-o', roundTrip]);
 const same = readFileSync(join(root, mlir)).equals(readFileSync(join(root, roundTrip)));

@@ -7,6 +7,7 @@ import { registerModelRunner } from './commands/model-runner.js';
 import { registerModelTransform } from './commands/model-transform.js';
 import { registerOpt } from './commands/opt.js';
 import { registerProcessors } from './commands/processors.js';
+import { registerRunCalibration } from './commands/run-calibration.js';
 import { EXIT_USER_ERROR, reportError } from './report.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerModelTransform(program);
   registerModelRunner(program);
+  registerRunCalibration(program);
   registerOpt(program);
   registerNpzTool(program);
   registerProcessors(program);

@@ -11,12 +11,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], input?: string): CliResult {
+export function runCli(args: readonly string[], input?: string, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, ['--conditions=@tpu-quant/source', '--import', 'tsx', bin, ...args], {
     cwd: root,
     input,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: timeoutMs,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

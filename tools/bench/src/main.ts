@@ -4,17 +4,20 @@
 //   kernels: single ops, js reference vs wasm SIMD
 //   runtime: shared models on the wasm backend vs onnxruntime-node, batch 1 and 8, 1 and 2 threads;
 //            capture and runFrom costs
+//   calibration: run_calibration on mobilenet_v2 with 100 imagenet-cali images vs ORT inference
+//            over the same samples; a second method from the statistics cache (--samples N)
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   f32, Func, i64ArrayAttr, floatAttr, encodeNpz, readNpz, Module, nameLoc, ndarray, Op, parseMlir, printMlir, tensorType,
 } from '@tpu-quant/ir';
+import { calibrationBenchmark } from './calibration.js';
 import { kernelBenchmarks } from './kernels.js';
 import { runtimeBenchmarks } from './runtime.js';
 import { medianMs, printTable } from './stats.js';
 
-const SUITES = ['formats', 'kernels', 'runtime'] as const;
+const SUITES = ['formats', 'kernels', 'runtime', 'calibration'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values: flags } = parseArgs({
@@ -23,6 +26,8 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '20' },
     'budget-s': { type: 'string', default: '30' },
     models: { type: 'string' },
+    samples: { type: 'string', default: '100' },
+    threads: { type: 'string', default: '1' },
   },
 });
 const only = flags.only?.split(',') ?? [...SUITES];
@@ -38,6 +43,7 @@ if (!(Number.isInteger(runs) && runs > 0) || !(budgetS > 0)) {
   process.exit(2);
 }
 const want = (s: Suite) => only.includes(s);
+const assets = process.env.TPUQ_ASSETS ?? join(import.meta.dirname, '../../../../shared/assets');
 
 function bigModule(ops: number): Module {
   const m = new Module('bench');
@@ -78,10 +84,11 @@ if (want('formats')) await formatBenchmarks();
 if (want('kernels')) await kernelBenchmarks();
 if (want('runtime')) {
   await runtimeBenchmarks({
-    assets: process.env.TPUQ_ASSETS ?? join(import.meta.dirname, '../../../../shared/assets'),
+    assets,
     runs,
     budgetMs: budgetS * 1000,
     minRuns: 5,
     models: flags.models?.split(','),
   });
 }
+if (want('calibration')) await calibrationBenchmark({ assets, samples: Number(flags.samples), threads: Number(flags.threads) });

@@ -1,0 +1,206 @@
+// `run_calibration`: calibration tables the way TPU-MLIR's python/tools/run_calibration.py writes
+// them (spec/calibration.md §1): sample selection, shape-op detection, optional weight
+// equalization, one statistics pass (cached), the threshold method, auto-tune, the table.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  equalizeWeights, findShapeOps, formatCaliTable, formatQtable, parseDebugCmd, resolveMethod, runCalibration,
+  selectSamples, type CalibrationResult, type TensorSummary,
+} from '@tpu-quant/calib';
+import { atomicWriteFile, findTarget, listTargets, printMlir, saveNpz, stringAttr, UserError, type Module } from '@tpu-quant/ir';
+import { assertNotInput, parseInteger } from '../flags.js';
+import { loadMlirModule } from '../model-files.js';
+import { progressBar } from '../progress.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface CalibrationFlags {
+  dataset?: string;
+  data_list?: string;
+  input_num: string;
+  tune_list?: string;
+  tune_num: string;
+  histogram_bin_num: string;
+  cali_method: string;
+  debug_cmd: string;
+  processor?: string;
+  chip?: string;
+  fp_type: string;
+  calibration_table: string;
+  we?: boolean;
+  bc?: boolean;
+  search: string;
+  part_asymmetric?: boolean;
+  part_quantize?: string[] | boolean;
+  kurtosis_analysis?: boolean;
+  debug_log?: boolean;
+  no_cache?: boolean;
+  backend: string;
+  threads?: string;
+}
+
+export function registerRunCalibration(program: Command): void {
+  program
+    .command('run_calibration')
+    .description('compute a calibration table from sample inputs (TPU-MLIR run_calibration)')
+    .argument('<mlir_file>', 'top-dialect f32 .mlir (its weight npz beside it)')
+    .requiredOption('-o, --calibration_table <file>', 'output calibration table')
+    .option('--dataset <dir>', 'directory of samples (images, .npz or .npy), searched recursively')
+    .option('--data_list <file>', 'text file, one sample per line (comma-separated per input); wins over --dataset')
+    .option('--input_num <n>', 'samples used for calibration (0 = all)', '0')
+    .option('--tune_list <file>', 'separate sample list for auto-tune (sets --tune_num to its length)')
+    .option('--tune_num <n>', 'samples used by auto-tune (0 = no tuning)', '5')
+    .option('--histogram_bin_num <n>', 'initial histogram bins for KLD', '2048')
+    .option('--cali_method <m>', `use_kl, use_mse, use_max, use_percentile9999, use_aciq_gauss, use_aciq_laplace (or without use_)`, 'use_kl')
+    .option('--debug_cmd <cmds>', 'TPU-MLIR debug keys, e.g. "use_torch_observer_for_cali;int4;tune_steps=21"', '')
+    .option('--processor <name>', 'target processor (decides the float type of the shape-op table; default bm1684x)')
+    .option('--chip <name>', 'the older name of --processor')
+    .option('--fp_type <t>', 'float type written to the shape-op table: auto, F16, F32, BF16', 'auto')
+    .option('--we', 'cross-layer weight equalization first (writes a new weight npz and mlir; the input stays as it is)')
+    .option('--bc', 'bias correction (needs INT8 simulation: not available yet)')
+    .option('--search <s>', 'search_threshold or search_qtable (need INT8 simulation: not available yet)', 'False')
+    .option('--part_asymmetric', 'asymmetric SiLU/GELU -> Conv/MatMul pattern (not available yet)')
+    .option('--part_quantize [types...]', 'quantize only Conv/MatMul (+ listed types) (not available yet)')
+    .option('--inference_num <n>', 'samples for the searches (accepted for compatibility)', '30')
+    .option('--bc_inference_num <n>', 'samples for bias correction (accepted for compatibility)', '30')
+    .option('--expected_cos <v>', 'accepted for compatibility (searches)', '0.99')
+    .option('--min_layer_cos <v>', 'accepted for compatibility (searches)', '0.99')
+    .option('--max_float_layers <n>', 'accepted for compatibility (searches)', '5')
+    .option('--kurtosis_analysis', 'also write kurtosis_analysis beside the table')
+    .option('--debug_log', 'print per-tensor details while running')
+    .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
+    .option('--backend <name>', 'executor backend: wasm or js', 'wasm')
+    .option('--threads <n>', 'worker threads for the model runs (default 1)')
+    .action(async (mlirFile: string, flags: CalibrationFlags) => {
+      await runCalibrationCommand(mlirFile, flags);
+    });
+}
+
+async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags): Promise<void> {
+  const t0 = performance.now();
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const debug = flags.debug_log ? out : () => {};
+  if (flags.search !== 'False') notYet(`--search ${flags.search}`, 'it runs the lowered INT8 model, which comes with model_deploy');
+  if (flags.bc) notYet('--bc', 'bias correction runs the lowered INT8 model, which comes with model_deploy');
+  if (flags.part_asymmetric) notYet('--part_asymmetric', 'the asymmetric pattern is not implemented yet');
+  if (flags.part_quantize !== undefined) notYet('--part_quantize', 'the pattern qtable is not implemented yet');
+  if (!flags.dataset && !flags.data_list) {
+    throw new UserError('E_NO_DATA', 'run_calibration needs samples', 'give --dataset DIR or --data_list FILE');
+  }
+  const inputNum = nonNegative(flags.input_num, 'input_num');
+  let tuneNum = nonNegative(flags.tune_num, 'tune_num');
+  const binNum = parseInteger(flags.histogram_bin_num, 'histogram_bin_num');
+  if (binNum < 2) throw new UserError('E_BAD_FLAG', `--histogram_bin_num ${binNum} is too small`, 'the default is 2048');
+  const debugCmd = parseDebugCmd(flags.debug_cmd);
+  const method = resolveMethod(flags.cali_method, debugCmd);
+  if (debugCmd.has('fp8')) notYet('debug_cmd fp8', 'fp8 tables are not implemented yet');
+  if (method === 'percentile9999' && debugCmd.has('use_percentile9999')) tuneNum = 0; // spec §4.10
+  const processor = (flags.processor ?? flags.chip ?? 'bm1684x').toLowerCase();
+  const target = findTarget(processor);
+  if (!target) {
+    throw new UserError('E_PROCESSOR', `unknown processor ${processor}`, `one of: ${listTargets().map((t) => t.name).join(', ')}`);
+  }
+  const backend = flags.backend;
+  if (backend !== 'wasm' && backend !== 'js') throw new UserError('E_BAD_FLAG', `--backend ${backend} is not available for calibration`, 'use wasm or js');
+  const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, 'threads');
+
+  const table = flags.calibration_table;
+  assertNotInput(table, [mlirFile, ...(flags.data_list ? [flags.data_list] : [])], 'calibration_table');
+  const outDir = dirname(resolve(table));
+  let module = await loadMlirModule(mlirFile);
+  const name = module.name ?? basename(mlirFile, extname(mlirFile));
+
+  const samples = await selectSamples({ dataset: flags.dataset, dataList: flags.data_list, inputNum });
+  const tuneSamples = flags.tune_list ? await selectSamples({ dataList: flags.tune_list, inputNum: 0 }) : undefined;
+  if (tuneSamples) tuneNum = tuneSamples.entries.length;
+  for (const w of [...(samples.warnings ?? []), ...(tuneSamples?.warnings ?? [])]) process.stderr.write(`warning: ${w}\n`);
+  out(`run_calibration: ${mlirFile}, ${samples.entries.length} ${samples.kind} samples, method ${method}${tuneNum > 0 ? `, tune ${tuneNum}` : ''}`);
+
+  // spec §10.1: the shape-op table is always written (TPU-MLIR writes it to the working directory;
+  // we write it beside the calibration table so a run leaves its files together)
+  const mode = flags.fp_type === 'auto' ? target.floatForMix : flags.fp_type.toUpperCase();
+  const shapeOps = findShapeOps(module);
+  const shapeOpsFile = join(outDir, `${name}_shape_ops`);
+  await atomicWriteFile(shapeOpsFile, formatQtable({ time: new Date(), chip: processor, mode }, shapeOps.map((n) => ({ name: n, mode }))));
+
+  if (flags.we) module = await equalize(module, mlirFile, outDir, name, out);
+
+  const result = await runCalibration({
+    module,
+    samples,
+    tuneSamples,
+    tuneNum,
+    method,
+    histogramBinNum: binNum,
+    int4: debugCmd.has('int4'),
+    cacheDir: flags.no_cache ? undefined : join(outDir, '.tpu-quant-cache'),
+    backend,
+    threads,
+    progress: progressBar(),
+    log: debug,
+  });
+  for (const w of result.warnings) out(w);
+  if (flags.debug_log) for (const r of result.rows) debug(`${r.name} threshold ${r.threshold} min ${r.min} max ${r.max}`);
+
+  const tw = performance.now();
+  const text = formatCaliTable(
+    { mlirVersion: `tpu-quant ${VERSION}`, mlirPath: mlirFile, time: new Date(), histogramBins: binNum, sampleNumber: result.sampleNumber, tuneNumber: result.tuneNumber },
+    result.rows,
+    { int4Rows: result.int4Rows },
+  );
+  await atomicWriteFile(table, text);
+  if (flags.kurtosis_analysis) await writeKurtosis(join(outDir, 'kurtosis_analysis'), result.summaries);
+  const writeMs = performance.now() - tw;
+  printSummary(out, result, { method, table, shapeOpsFile, shapeOps: shapeOps.length, totalMs: performance.now() - t0, writeMs });
+}
+
+function notYet(what: string, why: string): never {
+  throw new UserError('E_NOT_AVAILABLE', `${what} is not available yet: ${why}`, 'run without it; it arrives with the INT8 lowering and mixed-precision tools');
+}
+
+function nonNegative(v: string, flag: string): number {
+  const n = parseInteger(v, flag);
+  if (n < 0) throw new UserError('E_BAD_FLAG', `--${flag} ${v} must not be negative`, `e.g. --${flag} 100`);
+  return n;
+}
+
+/** --we: TPU-MLIR overwrites the weight npz; we write NAME_we_weight.npz + NAME_we.mlir and calibrate those. */
+async function equalize(module: Module, mlirFile: string, outDir: string, name: string, out: (s: string) => void): Promise<Module> {
+  const { weights, pairs } = equalizeWeights(module, out);
+  const npzName = `${name}_we_weight.npz`;
+  const mlirOut = join(outDir, `${name}_we.mlir`);
+  assertNotInput(mlirOut, [mlirFile], 'we output');
+  await saveNpz(join(outDir, npzName), weights);
+  module.attrs.set('module.weight_file', stringAttr(npzName));
+  module.weights = weights;
+  await atomicWriteFile(mlirOut, printMlir(module));
+  out(`weight equalization: ${pairs.length} conv pairs; wrote ${mlirOut} and ${join(outDir, npzName)} (the input model is unchanged; deploy ${mlirOut})`);
+  return module;
+}
+
+/** spec §11.4: tensors by mean per-sample kurtosis, highest first; LayerNorm and Softmax left out. */
+async function writeKurtosis(path: string, summaries: readonly TensorSummary[]): Promise<void> {
+  const rows = summaries
+    .filter((s) => s.info.opType !== 'top.LayerNorm' && s.info.opType !== 'top.Softmax')
+    .sort((a, b) => b.kurtosis - a.kurtosis)
+    .map((s) => `${s.info.name}  ${s.kurtosis.toFixed(7)}  ${s.info.opType}`);
+  await atomicWriteFile(path, `# op_name   kurtosis   op_type\n${rows.map((r) => `${r}\n`).join('')}`);
+}
+
+function printSummary(
+  out: (s: string) => void,
+  r: CalibrationResult,
+  o: { method: string; table: string; shapeOpsFile: string; shapeOps: number; totalMs: number; writeMs: number },
+): void {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const t = r.timings;
+  out(`calibration table: ${o.table} (${r.rows.length} tensors, method ${o.method}${r.tuneNumber ? `, tuned on ${r.tuneNumber} samples` : ''})`);
+  out(`shape ops: ${o.shapeOps} -> ${o.shapeOpsFile}`);
+  out(`samples: ${r.sampleNumber}${r.fromCache ? ' (statistics from cache)' : ''}`);
+  out(
+    `time: ${s(o.totalMs)} total; data wait ${s(t.dataMs)}, inference ${s(t.inferenceMs)}, statistics ${s(t.statisticsMs)} (+${s(t.statisticsThreadMs)} on its thread), ` +
+      `thresholds ${s(t.thresholdMs)}, tune ${s(t.tuneMs)}, cache ${s(t.cacheMs)}, write ${s(o.writeMs)}`,
+  );
+}
+
