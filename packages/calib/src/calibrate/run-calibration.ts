@@ -81,6 +81,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
       binNum: req.histogramBinNum,
       inputNum: data.count,
       torchObserver: torch,
+      bits: req.int4 ? 4 : 8,
     });
     cacheFile = cachePath(req.cacheDir, key);
     summaries = await loadStatistics(cacheFile, key);
@@ -197,7 +198,7 @@ interface StatsSink {
 }
 
 function threadStats(infos: TensorInfo[], count: number, req: CalibrationRequest): StatsSink {
-  const thread = StatsThread.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer' }, req.log);
+  const thread = StatsThread.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer', bits: req.int4 ? 4 : 8 }, req.log);
   return {
     add: (name, data) => thread.add(name, data),
     endSample: () => thread.endSample(),
@@ -212,6 +213,7 @@ function inlineStats(infos: TensorInfo[], count: number, req: CalibrationRequest
   const collector = new StatsCollector(infos, {
     binNum: req.histogramBinNum,
     inputNum: count,
+    bits: req.int4 ? 4 : 8,
     warn: req.log,
     extraSink:
       req.method === 'torch_observer'

@@ -18,13 +18,14 @@ export interface CacheKeyInput {
   readonly binNum: number;
   readonly inputNum: number;
   readonly torchObserver: boolean;
+  readonly bits?: 8 | 4;
 }
 
 /** sha256 over everything the statistics depend on. */
 export async function statisticsKey(k: CacheKeyInput): Promise<string> {
   const h = createHash('sha256');
   h.update(`tpu-quant calibration statistics v${CACHE_FORMAT}\n`);
-  h.update(JSON.stringify({ binNum: k.binNum, inputNum: k.inputNum, torch: k.torchObserver }));
+  h.update(JSON.stringify({ binNum: k.binNum, inputNum: k.inputNum, torch: k.torchObserver, bits: k.bits ?? 8 }));
   // the printed module carries the preprocessing attributes of top.Input and every op attribute
   h.update(printMlir(k.module));
   for (const [name, a] of [...(k.module.weights ?? new Map<string, NdArray>())].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {

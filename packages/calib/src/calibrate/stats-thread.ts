@@ -14,6 +14,8 @@ export interface StatsThreadInit {
   readonly binNum: number;
   readonly inputNum: number;
   readonly torchObserver: boolean;
+  /** 4 with debug_cmd int4 (Octav and ACIQ for 4 bits). */
+  readonly bits: 8 | 4;
 }
 
 export type ToStatsThread =

@@ -12,6 +12,7 @@ const observers = new Map<string, TorchHistogramObserver>();
 const collector = new StatsCollector(init.tensors, {
   binNum: init.binNum,
   inputNum: init.inputNum,
+  bits: init.bits,
   warn: (message) => port.postMessage({ kind: 'warn', message }),
   extraSink: init.torchObserver
     ? (info: TensorInfo) => {
