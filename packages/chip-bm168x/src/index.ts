@@ -1,0 +1,14 @@
+// @tpu-quant/chip-bm168x: BM1684 / BM1684X / BM1688 / BM1690 / CV186X. Today: TPU-MLIR's
+// quantization arithmetic (rounding, multipliers, scales, weights, LUTs) and the calibration
+// import and range propagation that precede lowering (spec deploy.md §3.2-3.4, §3.9-3.11).
+export * from './quant/rounding.js';
+export * from './quant/multiplier.js';
+export * from './quant/scales.js';
+export * from './quant/conv-weights.js';
+export * from './quant/eltwise.js';
+export * from './quant/lut.js';
+export { importCalibration, rangeFor } from './calibration/import-calibration.js';
+export type { CalibrationRow, ImportCalibrationOptions, ImportCalibrationResult } from './calibration/import-calibration.js';
+export { propagateCalibration } from './calibration/propagate.js';
+export type { PropagateOptions } from './calibration/propagate.js';
+export { calibratedOf } from './calibration/calibrated.js';
