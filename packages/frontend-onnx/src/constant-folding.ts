@@ -6,7 +6,7 @@
 import { constOf, numel, toNumbers, type ConstKind, type ConstTensor } from './const-tensor.js';
 import { dtypeKind, tensorToConst } from './model-loader.js';
 import { nodeError, type NodeAttrs } from './node-attrs.js';
-import type { NodeProto } from './proto/types.js';
+import type { NodeProto } from '@tpu-quant/ir';
 
 /** Results larger than this stay ops (folding is for shapes and small tables, not activations). */
 const MAX_FOLD_ELEMENTS = 1 << 24;

@@ -6,7 +6,7 @@ import type { ConstTensor } from './const-tensor.js';
 import { FOLDABLE_OPS } from './constant-folding.js';
 import { tensorToConst, type TensorSource } from './model-loader.js';
 import { NodeAttrs, nodeLabel } from './node-attrs.js';
-import type { ModelProto, NodeProto, ValueInfoProto } from './proto/types.js';
+import type { ModelProto, NodeProto, ValueInfoProto } from '@tpu-quant/ir';
 
 export interface GraphInput {
   readonly name: string;

@@ -14,7 +14,7 @@ import { CONVERTERS } from './converters/index.js';
 import { convertible, predictConstants, prepareGraph, type GraphInput } from './graph.js';
 import type { TensorSource } from './model-loader.js';
 import { NodeAttrs, nodeError, nodeLabel } from './node-attrs.js';
-import { DataType, type ModelProto } from './proto/types.js';
+import { OnnxDataType as DataType, type ModelProto } from '@tpu-quant/ir';
 
 for (const op of Object.keys(CONVERTERS)) convertible.add(op);
 

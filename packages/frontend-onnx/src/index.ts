@@ -2,18 +2,20 @@
 // OnnxConverter imports them (with constant folding of shape subgraphs done in TypeScript).
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { UserError, type Module, type NdArray } from '@tpu-quant/ir';
+import { decodeOnnxModel, decodeOnnxTensorProto, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { FOLDABLE_OPS } from './constant-folding.js';
 import { CONVERTERS } from './converters/index.js';
 import { importModel, type OnnxImportOptions } from './importer.js';
-import { decodeOnnxModel, decodeOnnxTensorProto, encodeOnnxModel } from './proto/load.js';
 import { tensorToConst } from './model-loader.js';
 import { toWeightArray } from './const-tensor.js';
 
 export type { OnnxImportOptions } from './importer.js';
-export type * from './proto/types.js';
-export { DataType } from './proto/types.js';
-export { decodeOnnxModel, encodeOnnxModel, decodeOnnxTensorProto } from './proto/load.js';
+// The ONNX protobuf codec lives in ir (shared with the runtime's ONNX exporter); re-exported here.
+export type {
+  AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
+  TensorShapeDim, TypeProto, ValueInfoProto,
+} from '@tpu-quant/ir';
+export { OnnxDataType as DataType, decodeOnnxModel, encodeOnnxModel, decodeOnnxTensorProto } from '@tpu-quant/ir';
 export { listOnnxOps } from './graph.js';
 
 /** A serialized TensorProto as TPU-MLIR would hold it: its name and float32 data. */

@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { bf16BitsToNumber, f16BitsToNumber, UserError } from '@tpu-quant/ir';
 import type { ConstKind, ConstTensor } from './const-tensor.js';
-import { DataType, type TensorProto } from './proto/types.js';
+import { OnnxDataType as DataType, type TensorProto } from '@tpu-quant/ir';
 
 /** Largest tensor we accept (elements); far above any weight we expect, far below a crash. */
 const MAX_ELEMENTS = 2 ** 31 - 1;

@@ -1,7 +1,7 @@
 // Typed access to an ONNX node's attributes, with ONNX's defaults supplied by the caller.
 import { UserError } from '@tpu-quant/ir';
-import type { AttributeProto, NodeProto, TensorProto } from './proto/types.js';
-import { AttrType } from './proto/types.js';
+import type { AttributeProto, NodeProto, TensorProto } from '@tpu-quant/ir';
+import { OnnxAttrType as AttrType } from '@tpu-quant/ir';
 
 const decoder = new TextDecoder();
 

@@ -6,6 +6,7 @@ import { UserError } from '@tpu-quant/ir';
 import type { Backend, Kernel } from './registry.js';
 import { getKernel } from './registry.js';
 
+/** js and wasm run op by op (kernels); ort exports the whole module to ONNX for onnxruntime-node (src/ort/). */
 export const BACKENDS: readonly Backend[] = ['js', 'wasm', 'ort'];
 
 /** The kernel for `op` on `backend`, falling back to js; undefined when neither has one. */
@@ -31,11 +32,8 @@ export async function prepareBackend(backend: Backend): Promise<Backend> {
     throw new UserError('E_BACKEND', `unknown backend "${String(backend)}"`, `backends: ${BACKENDS.join(', ')}`);
   }
   if (backend === 'ort') {
-    throw new UserError(
-      'E_BACKEND',
-      'the ort backend is not available yet: sessions run top MLIR modules, which onnxruntime cannot execute',
-      'use backend "js" or "wasm"',
-    );
+    // the ort backend has no per-op kernels: createSession hands the module to ort/session.ts
+    throw new Error('prepareBackend("ort"): ort sessions are made by createOrtSession');
   }
   if (backend !== 'wasm') return backend;
   wasmLoading ??= loadWasm().then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));

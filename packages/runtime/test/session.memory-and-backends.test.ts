@@ -93,10 +93,12 @@ describe('backends', () => {
     expect([...rep.fallbacks]).toEqual([['top.Input', 1], ['test.Scale', 2], ['top.Reshape', 1]]);
   });
 
-  it('refuses ort and unknown backends with a hint', async () => {
+  it('refuses ops the ort backend cannot export, and unknown backends, with a hint', async () => {
     const e = await createSession(chain(4), { backend: 'ort' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UserError);
-    expect((e as UserError).code).toBe('E_BACKEND');
+    expect((e as UserError).code).toBe('E_ORT_UNSUPPORTED'); // test.Scale has no ONNX mapping (see ort-session.test.ts)
+    const u = await createSession(chain(4), { backend: 'gpu' as never }).catch((x: unknown) => x);
+    expect((u as UserError).code).toBe('E_BACKEND');
     await expect(createSession(chain(4), { threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
   });
 });

@@ -1,5 +1,6 @@
 // `model_runner`: run a top .mlir (our reference executor) or an .onnx (onnxruntime-node) on an
 // input npz and save the outputs, or every tensor with --dump_all_tensors (TPU-MLIR model_runner).
+import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
@@ -18,7 +19,8 @@ interface RunnerFlags {
   stats?: boolean;
 }
 
-const BACKENDS = ['js', 'wasm'] as const;
+/** wasm and js run op by op; ort exports the module to ONNX and runs it in onnxruntime-node (float graphs). */
+const BACKENDS = ['js', 'wasm', 'ort'] as const;
 
 export function registerModelRunner(program: Command): void {
   program
@@ -28,8 +30,8 @@ export function registerModelRunner(program: Command): void {
     .requiredOption('--input <npz>', 'inputs, keyed by input name')
     .option('--output <npz>', 'where to save the results', '_output.npz')
     .option('--dump_all_tensors', 'save every intermediate tensor, not just the outputs')
-    .option('--backend <name>', 'executor backend for .mlir models: wasm (SIMD kernels, js where none fits) or js (reference)', 'wasm')
-    .option('--threads <n>', 'worker threads for batches (default: all cores)')
+    .option('--backend <name>', 'executor backend for .mlir models: wasm (SIMD kernels, js where none fits), js (reference) or ort (onnxruntime-node, float graphs)', 'wasm')
+    .option('--threads <n>', 'threads for .mlir models: large convs and matmuls are split across them (default: all cores)')
     .option('--stats', 'print peak activation memory, weight memory and time per op type')
     .action(async (flags: RunnerFlags) => {
       assertNotInput(flags.output, [flags.input, flags.model]);
@@ -46,8 +48,8 @@ export async function runModel(flags: RunnerFlags): Promise<Map<string, NdArray>
     if (!(BACKENDS as readonly string[]).includes(flags.backend)) {
       throw new UserError('E_BAD_FLAG', `--backend ${flags.backend} is not available for .mlir models`, `use one of: ${BACKENDS.join(', ')}`);
     }
-    const threads = flags.threads === undefined ? undefined : Number(flags.threads);
-    if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+    const threads = flags.threads === undefined ? availableParallelism() : Number(flags.threads);
+    if (!(Number.isInteger(threads) && threads > 0)) {
       throw new UserError('E_BAD_FLAG', `--threads ${flags.threads} is not a positive integer`, 'e.g. --threads 2');
     }
     const module = await loadMlirModule(flags.model);

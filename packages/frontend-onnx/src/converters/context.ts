@@ -4,7 +4,7 @@
 import { type Op, type OpBuilder, type Value, UserError, staticShape, fusedLoc, nameLoc } from '@tpu-quant/ir';
 import { isUniform, type ConstTensor } from '../const-tensor.js';
 import { nodeError, type NodeAttrs } from '../node-attrs.js';
-import type { NodeProto } from '../proto/types.js';
+import type { NodeProto } from '@tpu-quant/ir';
 
 export interface GraphState {
   readonly b: OpBuilder;

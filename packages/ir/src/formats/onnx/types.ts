@@ -1,5 +1,5 @@
-// Plain-object shapes of the ONNX protobuf messages we read (as protobufjs's toObject gives them,
-// int64 as numbers). Only the fields the importer uses are typed; the rest pass through.
+// Plain-object shapes of the ONNX protobuf messages (as protobufjs's toObject gives them, int64 as
+// numbers). Only the fields the importer and the exporter use are typed; the rest pass through.
 
 export interface StringStringEntryProto {
   key?: string;
@@ -83,10 +83,10 @@ export interface ModelProto {
 }
 
 /** TensorProto.DataType values. */
-export const DataType = {
+export const OnnxDataType = {
   UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8,
   BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
 } as const;
 
 /** AttributeProto.AttributeType values. */
-export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9 } as const;
+export const OnnxAttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9 } as const;

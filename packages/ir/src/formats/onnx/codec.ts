@@ -2,25 +2,25 @@
 // once, lazily). Decoded messages become plain objects with int64 as numbers: ONNX int64 values
 // the importer reads (dims, attributes, shape data) fit a double except INT64_MAX-like sentinels,
 // which stay "huge" after rounding, and that is all the importer needs to know about them.
+// frontend-onnx imports models with it, the runtime's ort backend exports them.
 import { readFileSync } from 'node:fs';
-import { UserError } from '@tpu-quant/ir';
 import protobuf from 'protobufjs';
+import { UserError } from '../../core/errors.js';
 import type { ModelProto, TensorProto } from './types.js';
 
 let root: protobuf.Root | undefined;
 
 function lookup(name: string): protobuf.Type {
   if (!root) {
-    // src/proto/load.ts and dist/proto/load.js both sit two levels below the package root.
-    const text = readFileSync(new URL('../../proto/onnx.proto3', import.meta.url), 'utf8');
+    // The .proto ships in src/ (package.json "files"); src/formats/onnx/codec.ts and
+    // dist/formats/onnx/codec.js both sit three levels below the package root.
+    const text = readFileSync(new URL('../../../src/formats/onnx/onnx.proto3', import.meta.url), 'utf8');
     root = protobuf.parse(text, { keepCase: true }).root;
   }
   return root.lookupType(name);
 }
 
-function getModelType(): protobuf.Type {
-  return lookup('onnx.ModelProto');
-}
+const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, arrays: true, defaults: false };
 
 /** Decodes a serialized TensorProto (the `.pb` files of ONNX's test data). */
 export function decodeOnnxTensorProto(bytes: Uint8Array, source = 'tensor'): TensorProto {
@@ -33,11 +33,9 @@ export function decodeOnnxTensorProto(bytes: Uint8Array, source = 'tensor'): Ten
   }
 }
 
-const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, arrays: true, defaults: false };
-
 /** Decodes an ONNX model; corrupt or truncated bytes become one E_ONNX_PARSE line. */
 export function decodeOnnxModel(bytes: Uint8Array, source = 'model'): ModelProto {
-  const type = getModelType();
+  const type = lookup('onnx.ModelProto');
   let obj: ModelProto;
   try {
     obj = type.toObject(type.decode(bytes), TO_OBJECT) as ModelProto;
@@ -51,8 +49,8 @@ export function decodeOnnxModel(bytes: Uint8Array, source = 'model'): ModelProto
   return obj;
 }
 
-/** Encodes a ModelProto object (as decodeOnnxModel returns it, possibly edited) to bytes. */
+/** Encodes a ModelProto object (as decodeOnnxModel returns it, possibly edited, or built) to bytes. */
 export function encodeOnnxModel(model: ModelProto): Uint8Array {
-  const type = getModelType();
+  const type = lookup('onnx.ModelProto');
   return type.encode(type.fromObject(model)).finish();
 }
