@@ -9,3 +9,7 @@ export { fakeQuantize, roundToBF16, roundToF16 } from './overrides.js';
 export type { OverrideFn } from './overrides.js';
 export { allocOut, getKernel, listKernels, registerKernel } from './registry.js';
 export type { AllocOptions, Backend, Kernel, KernelContext } from './registry.js';
+// The ort backend's exporter: a float top module as an ONNX model, and the op types it maps.
+export { exportOnnx, ORT_OPS } from './ort/export-onnx.js';
+export type { ExportOnnxOptions } from './ort/export-onnx.js';
+export { assemblyScriptBytes, compileAssemblyScript, loadAssemblyScriptModule, type AssemblyScriptModule } from './wasm-module.js';

@@ -1,15 +1,22 @@
 // Sessions: a module planned once for a backend, then run on inputs as often as needed, whole
 // (run, runBatch) or from one op down (runFrom), with overrides applied to tensors in flight.
 import type { Module, NdArray, Op } from '@tpu-quant/ir';
-import { printMlir, UserError } from '@tpu-quant/ir';
+import { ndarray, printMlir, UserError } from '@tpu-quant/ir';
 import type { KernelReport } from './backends.js';
 import { prepareBackend } from './backends.js';
 import { BufferPool } from './buffers.js';
 import type { ExecStats, OpTime } from './executor.js';
 import { execute } from './executor.js';
+import { wasmBuild } from './kernels/wasm/loader.js';
 import type { MemoryPlan } from './memory-plan.js';
 import { planMemory } from './memory-plan.js';
 import type { OverrideFn } from './overrides.js';
+import { createOrtSession } from './ort/session.js';
+import { withSplitter } from './parallel/hook.js';
+import { samplesInline } from './parallel/policy.js';
+import { SharedBufferPool } from './parallel/shared-pool.js';
+import { planSplits, widest } from './parallel/split.js';
+import { Team } from './parallel/team.js';
 import type { Plan } from './plan.js';
 import { buildPlan, loadConstants } from './plan.js';
 import type { Backend } from './registry.js';
@@ -25,7 +32,11 @@ export interface SessionOptions {
    * the wasm module fails to load) or 'js' (the reference).
    */
   readonly backend?: Backend;
-  /** Worker threads for `runBatch` (default 1: inline). */
+  /**
+   * Threads (default 1). Above 1, `run` / `runFrom` compute large Conv and MatMul ops across that
+   * many threads (intra-op, wasm backend; see src/parallel/), and `runBatch` spreads samples over
+   * worker threads.
+   */
   readonly threads?: number;
 }
 
@@ -43,6 +54,10 @@ export interface RunOptions {
   readonly overrides?: ReadonlyMap<string, OverrideFn>;
 }
 
+/**
+ * Tensors of a session with threads > 1 may live in SharedArrayBuffers (its workers write them):
+ * list only ArrayBuffers when transferring them; `data.slice()` is a plain copy.
+ */
 export interface RunResult {
   /** Keyed by the names of the values @main returns. */
   readonly outputs: Map<string, NdArray>;
@@ -64,6 +79,8 @@ export interface SessionStats {
   /** Wall time of the last run's ops, and per op type. */
   readonly ms: number;
   readonly byOpType: Map<string, OpTime>;
+  /** Ops of the last run computed across threads (intra-op). */
+  readonly splitOps: number;
 }
 
 export interface Session {
@@ -83,6 +100,12 @@ export interface Session {
   setOverride(name: string, fn: OverrideFn | undefined): void;
   stats(): SessionStats;
   kernelReport(): KernelReport;
+  /**
+   * Resolves when the session's intra-op workers are up (at once when it has none). They start
+   * with the session, in the background; runs never wait for them: until a worker is up, its
+   * share of each split op is computed on the calling thread (so one-shot runs cost no startup).
+   */
+  ready(): Promise<void>;
   /** Terminates the session's workers. */
   dispose(): Promise<void>;
 }
@@ -92,20 +115,32 @@ export async function createSession(module: Module, opts: SessionOptions = {}): 
   if (!Number.isInteger(threads) || threads < 1) {
     throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`);
   }
+  // onnxruntime runs the whole graph, in a session of its own (src/ort/)
+  if (opts.backend === 'ort') return createOrtSession(module, opts);
   const backend = await prepareBackend(opts.backend ?? 'wasm');
   const plan = buildPlan(module, backend);
-  const weights = loadConstants(module, plan, toF32);
+  let weights = loadConstants(module, plan, toF32);
+  let team: Team | undefined;
+  if (threads > 1) {
+    // every worker reads the weights where they are: shared memory, copied once
+    weights = new Map(shareWeights(weights).map((w) => [w.name, ndarray('f32', w.shape, new Float32Array(w.buffer))]));
+    const splits = backend === 'wasm' ? planSplits(plan, weights, threads) : [];
+    if (splits.length > 0) team = new Team(splits, weights, widest(splits) - 1, wasmBuild);
+  }
   // workers rebuild the module from its text; print it now, so later edits of `module` do not leak in
   const mlir = threads > 1 ? printMlir(module) : undefined;
-  return new JsSession(plan, planMemory(plan), weights, backend, threads, mlir, module.name ?? 'module');
+  return new JsSession(plan, planMemory(plan), weights, backend, threads, mlir, module.name ?? 'module', team);
 }
 
 const asMap = (t: Tensors): Map<string, NdArray> => (t instanceof Map ? t : new Map(Object.entries(t)));
 
+/** A session dropped without dispose() still ends its intra-op workers, once it is collected. */
+const orphanedTeams = new FinalizationRegistry<Team>((team) => void team.dispose());
+
 class JsSession implements Session {
   readonly inputNames: string[];
   readonly outputNames: string[];
-  private readonly pool = new BufferPool();
+  private readonly pool: BufferPool;
   /** Constant slots (weights after session overrides, None) and the steps that make them. */
   private readonly constants = new Map<number, NdArray | undefined>();
   private readonly constStep = new Map<string, number>();
@@ -113,6 +148,7 @@ class JsSession implements Session {
   private readonly sessionOverrides = new Map<string, OverrideFn>();
   private readonly cones = new Map<string, Cone>();
   private last: ExecStats = { steps: 0, peakActivationBytes: 0, ms: 0, byOpType: new Map() };
+  private lastSplit = 0;
   private workers: WorkerPool | undefined;
   private disposed = false;
 
@@ -124,7 +160,12 @@ class JsSession implements Session {
     private readonly threads: number,
     private readonly mlir: string | undefined,
     private readonly moduleName: string,
+    /** Intra-op workers: present when the plan has ops worth splitting over `threads`. */
+    private readonly team: Team | undefined,
   ) {
+    // the team's workers read split ops' inputs and write their outputs in place: shared memory
+    this.pool = team ? new SharedBufferPool() : new BufferPool();
+    if (team) orphanedTeams.register(this, team, team);
     this.inputNames = plan.inputs.map((i) => i.name);
     this.outputNames = plan.outputs.map((o) => o.name);
     this.names = new Set(plan.steps.flatMap((s) => s.names.filter((n) => n !== undefined)));
@@ -178,21 +219,28 @@ class JsSession implements Session {
     return { outputs, tensors };
   }
 
+  /**
+   * Whole rounds of `threads` samples go to sample workers (each a one-thread session: the best
+   * throughput); a last, partial round runs here, sample after sample with the intra-op team,
+   * when that is quicker than leaving threads idle (parallel/policy.ts). One sample runs here.
+   */
   async runBatch(samples: readonly Tensors[], opts: RunOptions = {}): Promise<RunResult[]> {
-    if (this.threads === 1 || samples.length <= 1) {
-      const out: RunResult[] = [];
-      for (const s of samples) out.push(await this.run(s, opts));
-      return out;
+    const here = this.threads === 1 || samples.length <= 1 ? samples.length : samplesInline(samples.length, this.threads, this.team !== undefined);
+    const out: RunResult[] = [];
+    const away = samples.length - here;
+    if (away > 0) {
+      if (opts.observer || opts.overrides || this.sessionOverrides.size > 0) {
+        throw new UserError('E_THREADS', 'observers and overrides are functions, which cannot cross to worker threads', 'use threads: 1 for runs with observers or overrides, or capture the tensors');
+      }
+      if (this.disposed) throw new Error('the session was disposed');
+      this.workers ??= new WorkerPool(this.threads, {
+        mlir: this.mlir!, name: this.moduleName, backend: this.backend, weights: shareWeights(this.weights),
+      });
+      const pool = this.workers;
+      out.push(...(await Promise.all(samples.slice(0, away).map((s) => pool.run({ inputs: [...asMap(s)], capture: opts.capture })))));
     }
-    if (opts.observer || opts.overrides || this.sessionOverrides.size > 0) {
-      throw new UserError('E_THREADS', 'observers and overrides are functions, which cannot cross to worker threads', 'use threads: 1 for runs with observers or overrides, or capture the tensors');
-    }
-    if (this.disposed) throw new Error('the session was disposed');
-    this.workers ??= new WorkerPool(this.threads, {
-      mlir: this.mlir!, name: this.moduleName, backend: this.backend, weights: shareWeights(this.weights),
-    });
-    const pool = this.workers;
-    return Promise.all(samples.map((s) => pool.run({ inputs: [...asMap(s)], capture: opts.capture })));
+    for (const s of samples.slice(away)) out.push(await this.run(s, opts));
+    return out;
   }
 
   setOverride(name: string, fn: OverrideFn | undefined): void {
@@ -211,6 +259,7 @@ class JsSession implements Session {
       plannedPeakBytes: this.memory.plannedPeakBytes,
       pooledBytes: this.pool.bytes,
       weightBytes,
+      splitOps: this.lastSplit,
     };
   }
 
@@ -225,19 +274,36 @@ class JsSession implements Session {
     return { backend: this.backend, counts, fallbacks, ops };
   }
 
+  async ready(): Promise<void> {
+    await this.team?.whenReady();
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
-    await this.workers?.dispose();
+    if (this.team) orphanedTeams.unregister(this.team);
+    await Promise.all([this.workers?.dispose(), this.team?.dispose()]);
     this.workers = undefined;
   }
 
   private exec(steps: readonly number[], slots: (NdArray | undefined)[], foreign: Set<ArrayBufferLike>, opts: RunOptions): Map<string, NdArray> {
-    const { tensors, stats } = execute(
-      { plan: this.plan, inPlace: this.memory.inPlace, weights: this.weights, pool: this.pool },
-      { steps, slots, foreign, capture: opts.capture, observer: opts.observer, override: this.overrideOf(opts) },
-    );
-    this.last = stats;
-    return tensors;
+    const env = { plan: this.plan, inPlace: this.memory.inPlace, weights: this.weights, pool: this.pool };
+    const req = { steps, slots, foreign, capture: opts.capture, observer: opts.observer, override: this.overrideOf(opts) };
+    // a failed team throws here; one still starting lends the workers that are up
+    const team = this.team?.usable() ? this.team : undefined;
+    let r: ReturnType<typeof execute>;
+    if (team) {
+      team.begin();
+      try {
+        r = withSplitter(team.split, () => execute(env, req));
+      } finally {
+        team.end();
+      }
+    } else {
+      r = execute(env, req);
+    }
+    this.last = r.stats;
+    this.lastSplit = team?.splitOps ?? 0;
+    return r.tensors;
   }
 
   /** Per-run overrides win over session overrides of the same tensor. */

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TransferListItem } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import type { NdArray } from '@tpu-quant/ir';
 import { UserError } from '@tpu-quant/ir';
@@ -36,11 +37,18 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
-/** Copies f32 weights into shared memory once, for every worker of a pool to read. */
+/**
+ * f32 weights in shared memory, for every worker of a pool to read: copied once, or as they are
+ * when each already fills a SharedArrayBuffer of its own (a session with threads > 1 keeps them so).
+ */
 export function shareWeights(weights: ReadonlyMap<string, NdArray>): WorkerInit['weights'] {
   return [...weights].map(([name, w]) => {
-    const buffer = new SharedArrayBuffer(w.data.byteLength);
-    new Float32Array(buffer).set(w.data as Float32Array);
+    const d = w.data;
+    if (d.buffer instanceof SharedArrayBuffer && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) {
+      return { name, shape: w.shape, buffer: d.buffer };
+    }
+    const buffer = new SharedArrayBuffer(d.byteLength);
+    new Float32Array(buffer).set(d as Float32Array);
     return { name, shape: w.shape, buffer };
   });
 }
@@ -53,7 +61,7 @@ export class WorkerPool {
   private closed = false;
 
   constructor(size: number, init: WorkerInit) {
-    for (let i = 0; i < size; i++) this.add(spawn(init));
+    for (let i = 0; i < size; i++) this.add(spawnWorker('worker', init));
   }
 
   run(job: WorkerJob): Promise<PoolResult> {
@@ -124,19 +132,21 @@ function rebuildError(e: { message: string; stack?: string; code?: string; hint?
 }
 
 /**
- * Built code runs dist/worker.js directly; TypeScript sources (tests, tsx) boot the worker
- * through tsx's loader, since Node 20 workers inherit neither loader hooks nor `--import`.
+ * Starts src/<entry>.ts (dist/<entry>.js once built) in a worker thread. Built code runs the .js
+ * directly; TypeScript sources (tests, tsx) boot it through tsx's loader, since Node 20 workers
+ * inherit neither loader hooks nor `--import`.
  */
-function spawn(init: WorkerInit): Worker {
+export function spawnWorker(entry: string, workerData: unknown, transferList?: readonly TransferListItem[]): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: init });
+  const opts = { workerData, ...(transferList ? { transferList: [...transferList] } : {}) };
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${entry}.js`, here), opts);
   let tsx: string;
   try {
     tsx = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
   } catch {
     throw new UserError('E_THREADS', 'worker threads from TypeScript sources need tsx installed', 'build the package (pnpm build) or install tsx');
   }
-  const entry = new URL('./worker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=@tpu-quant/source'] });
+  const url = new URL(`./${entry}.ts`, here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
+  return new Worker(boot, { ...opts, eval: true, execArgv: ['--conditions=@tpu-quant/source'] });
 }

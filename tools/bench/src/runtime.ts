@@ -1,5 +1,6 @@
 // Runtime benchmarks against onnxruntime-node in the same process: float inference of the shared
-// models on the wasm backend at batch 1 (latency) and batch 8 (throughput), 1 and 2 threads;
+// models on the wasm backend at batch 1 (latency) and batch 8 (throughput), 1 and 2 threads (ours:
+// a session with `threads`, whose runs split large convs across them; ORT: intraOpNumThreads);
 // plus the cost of capturing every tensor and of runFrom on mobilenet_v2's last third.
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -139,19 +140,29 @@ export async function runtimeBenchmarks(o: RuntimeBenchOptions): Promise<void> {
       await osess.release();
 
       const s = await createSession(m1, { backend: 'wasm', threads });
+      await s.ready(); // intra-op workers up before timing
       const name = s.inputNames[0]!;
       const ours1 = await timeIt(() => s.run({ [name]: x1 }), o);
       if (threads === 1) notes.push(`${mc.name} b1 profile (wasm, ${s.stats().ms.toFixed(0)} ms in ops): ${profile(s)}; js fallbacks: ${[...s.kernelReport().fallbacks].map(([k, n]) => `${k.replace(/^top\./, '')} x${n}`).join(', ') || 'none'}`);
+      else {
+        notes.push(`${mc.name} b1 ${threads} threads: ${s.stats().splitOps} ops split (${profile(s)})`);
+        // the same comparison with the runs interleaved, so a busy machine slows both alike
+        const one = await createSession(m1, { backend: 'wasm' });
+        const [a, b] = await timePair(() => one.run({ [name]: x1 }), () => s.run({ [name]: x1 }), o.runs);
+        await one.dispose();
+        notes.push(`${mc.name} b1 1 vs ${threads} threads, ${o.runs} alternating runs: ${a.toFixed(1)} vs ${b.toFixed(1)} ms (${(a / b).toFixed(2)}x)`);
+      }
       const inputs8 = samples.map((x) => ({ [name]: x }));
       const batched = await timeIt(() => s.runBatch(inputs8), o);
       await s.dispose();
       let ours8 = { ...batched, how: `runBatch ${BATCH}x1` };
-      // one session.run of a batch-8 tensor runs on one thread whatever `threads` is: time it once
-      if (m8 && threads === 1 && ours1.ms * BATCH < o.budgetMs) {
-        const s8 = await createSession(m8, { backend: 'wasm' });
+      // one session.run of a batch-8 tensor (intra-op above 1 thread) against runBatch's samples
+      if (m8 && ours1.ms * BATCH < o.budgetMs) {
+        const s8 = await createSession(m8, { backend: 'wasm', threads });
+        await s8.ready();
         const t = await timeIt(() => s8.run({ [s8.inputNames[0]!]: x8 }), o);
         await s8.dispose();
-        notes.push(`${mc.name} true batch ${BATCH} (1 session.run): ${t.ms.toFixed(1)} ms vs runBatch at 1 thread ${batched.ms.toFixed(1)} ms`);
+        notes.push(`${mc.name} true batch ${BATCH} (1 session.run, ${threads} thread${threads > 1 ? 's' : ''}): ${t.ms.toFixed(1)} ms vs runBatch ${batched.ms.toFixed(1)} ms`);
         if (t.ms < ours8.ms) ours8 = { ...t, how: `true batch ${BATCH}` };
       }
       const ortHow = (b: number) => (b === 1 ? '1 run' : ortFixed ? `${BATCH} sequential runs (N fixed at 1)` : `N=${BATCH} tensor`);
@@ -159,7 +170,7 @@ export async function runtimeBenchmarks(o: RuntimeBenchOptions): Promise<void> {
         rows.push({
           model: mc.name, batch: String(batch), threads: String(threads), 'ours ms': ours.ms, 'ORT ms': peer.ms, ratio: (ours.ms / peer.ms).toFixed(2),
           'runs (ours/ORT)': `${ours.runs}/${peer.runs}`,
-          ours: batch === 1 ? 'session.run' : (ours as { how: string }).how, ORT: ortHow(batch),
+          ours: batch === 1 ? `session.run${threads > 1 ? ' (intra-op)' : ''}` : (ours as { how: string }).how, ORT: ortHow(batch),
         });
       }
     }

@@ -82,7 +82,7 @@ function jobs(K: WasmKernels): Job[] {
     const yp = grab((n * oc * oh * ow + 4) * 4);
     if (depthwise) {
       const plane = grab(K.depthwisePlane(oh, ow, kh, kw, sh, sw, dh, dw) * 4);
-      out.push(() => K.depthwise(xp, n, ic, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pw, bias, flags, 0, yp, plane));
+      out.push(() => K.depthwise(xp, n, ic, 1, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pw, bias, flags, 0, yp, plane, 1));
     } else {
       const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && pb === 0 && pr === 0;
       const scratch = grab(K.chunkCols(kk, oh * ow) * kk * 4 + 64);

@@ -1,21 +1,25 @@
-// SampleScan on the WebAssembly SIMD kernels of kernels.ts: the tensor is copied into the
-// module's memory once per sample, then every pass reads it there.
+// SampleScan on the WebAssembly SIMD kernels of assembly/stats.ts (memory layout described there):
+// the tensor is copied into the module's memory once per sample, then every pass reads it there.
+// `pnpm build` compiles wasm/stats.wasm (scripts/build-wasm.mjs); a fresh clone or edited sources
+// get it compiled on first import, through the runtime's AssemblyScript helper.
+import { fileURLToPath } from 'node:url';
+import { assemblyScriptBytes } from '@tpu-quant/runtime';
 import { addHistogram } from '../histogram.js';
 import type { StepResult } from '../octav.js';
 import { scanAbsTail, type CentralSums, type Moments, type SampleScan } from '../scan.js';
 import type { TopK } from '../top-k.js';
-import { compactionTable, kernelModule } from './kernels.js';
 
 // lib ES2023 and @types/node 20 do not declare WebAssembly; the little used here, typed locally
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
+  compile(bytes: Uint8Array): Promise<object>;
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Kernels {
   readonly memory: WasmMemory;
+  heapBase(): number;
   moments(p: number, n: number, out: number, hc: number, lc: number, hiOut: number, loOut: number): void;
   tails(p: number, n: number, out: number, hc: number, lc: number, hiOut: number, loOut: number): void;
   histogram(p: number, n: number, w: number, counts: number, bins: number): void;
@@ -25,26 +29,39 @@ interface Kernels {
 
 /** Results of a call (bytes); the compaction table sits at 0. */
 const OUT = 256;
-const HEAP = 1024;
 /** Larger tensors go to the js loops (the module's four buffers would pass 1 GiB). */
 export const WASM_MAX_ELEMENTS = 1 << 26;
 
-let compiled: object | null | undefined;
+/** The package root: src/stats/wasm/ and dist/stats/wasm/ both sit three levels below it. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** The compiled kernels, or null where WebAssembly SIMD is not available. */
-function kernelsModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = WebAssemblyApi ? new WebAssemblyApi.Module(kernelModule()) : null;
-    } catch {
-      compiled = null;
-    }
+/** Why there are no kernels, when there are none. */
+let unavailable = 'WebAssembly SIMD is not available';
+
+/**
+ * The compiled kernels, or null where WebAssembly SIMD is not available. Compiled at import (a
+ * top-level await) so that collectors stay synchronous to construct; a module that cannot be
+ * found or built is a warning, and the js loops run.
+ */
+const compiled: object | null = await (async () => {
+  if (!WebAssemblyApi) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = await assemblyScriptBytes({ root: ROOT, entry: 'assembly/stats.ts', outFile: 'wasm/stats.wasm' });
+  } catch (e) {
+    unavailable = (e as Error).message;
+    process.emitWarning(`@tpu-quant/calib: the statistics run on the js loops: ${unavailable}`);
+    return null;
   }
-  return compiled;
-}
+  try {
+    return await WebAssemblyApi.compile(bytes);
+  } catch {
+    return null; // no WebAssembly SIMD here
+  }
+})();
 
 export function wasmScanAvailable(): boolean {
-  return kernelsModule() !== null;
+  return compiled !== null;
 }
 
 let shared: WasmScan | undefined;
@@ -72,16 +89,18 @@ export class WasmScan implements SampleScan {
   private kept = 0;
   /** Elements the regions hold, and the regions (byte offsets): x, |x| scratch, tail candidates, bin counts. */
   private cap = -1;
-  private readonly X = HEAP;
-  private SCR = HEAP;
-  private HI = HEAP;
-  private LO = HEAP;
-  private CNT = HEAP;
+  private readonly X: number;
+  private SCR: number;
+  private HI: number;
+  private LO: number;
+  private CNT: number;
 
   constructor() {
-    const mod = kernelsModule();
-    if (!mod || !WebAssemblyApi) throw new Error('WebAssembly SIMD is not available');
-    this.k = new WebAssemblyApi.Instance(mod, {}).exports as Kernels;
+    if (!compiled || !WebAssemblyApi) throw new Error(`WasmScan: ${unavailable}`);
+    this.k = new WebAssemblyApi.Instance(compiled, {
+      env: { abort: () => { throw new Error('wasm kernel aborted'); } },
+    }).exports as Kernels;
+    this.X = this.SCR = this.HI = this.LO = this.CNT = (this.k.heapBase() + 15) & ~15;
     this.views();
     this.u8.set(compactionTable(), 0);
   }
@@ -91,10 +110,14 @@ export class WasmScan implements SampleScan {
     if (n > WASM_MAX_ELEMENTS) return false;
     if (n <= this.cap) return true;
     const cap = Math.ceil(Math.max(n, 1) / 1024) * 1024; // keeps every region 16-byte aligned
-    const SCR = this.X + 4 * (cap + 4);
-    const HI = SCR + 4 * (cap + 8);
-    const LO = HI + 4 * (cap + 4);
-    const CNT = LO + 4 * (cap + 4);
+    // Each region starts 1 KiB further on, modulo 4 KiB, than the one before (256 slots of
+    // slack, more than the kernels write past n): a list written while x is read at nearly the
+    // same offset modulo 4 KiB stalls on false store-to-load dependencies (4K aliasing: tails
+    // ran 1.6x slower with the regions 16 bytes apart modulo 4 KiB).
+    const SCR = this.X + 4 * cap + 1024;
+    const HI = SCR + 4 * cap + 1024;
+    const LO = HI + 4 * cap + 1024;
+    const CNT = LO + 4 * cap + 1024;
     try {
       this.reserve(CNT);
     } catch {
@@ -194,4 +217,18 @@ export class WasmScan implements SampleScan {
     this.i32 = new Int32Array(b);
     this.f64 = new Float64Array(b);
   }
+}
+
+/** The shuffle that packs the lanes set in each 4-bit mask to the front (16 x 16 bytes). */
+function compactionTable(): Uint8Array {
+  const t = new Uint8Array(256).fill(0x80);
+  for (let mask = 0; mask < 16; mask++) {
+    let o = 0;
+    for (let lane = 0; lane < 4; lane++) {
+      if (!(mask & (1 << lane))) continue;
+      for (let b = 0; b < 4; b++) t[mask * 16 + o * 4 + b] = lane * 4 + b;
+      o++;
+    }
+  }
+  return t;
 }

@@ -9,6 +9,8 @@ import './pool.js';
 import './copy.js';
 import './concat.js';
 import './softmax.js';
+import './layernorm.js';
+import './interp.js';
 
 /** The session awaits this before planning; the module is already instantiated by the import
  * (top-level await in backend.ts), so there is nothing left to do. */

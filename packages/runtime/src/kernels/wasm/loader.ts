@@ -1,29 +1,31 @@
-// Finds, (re)builds and instantiates the AssemblyScript kernels. `pnpm build` compiles
-// wasm/kernels.wasm and wasm/kernels-relaxed.wasm ahead of time (scripts/build-wasm.mjs); a fresh
-// clone or edited sources get the one needed compiled here on first use, through asc's JS API, and
-// cached in the same place.
+// Finds, (re)builds and instantiates the AssemblyScript kernels (through ../../wasm-module.ts).
+// `pnpm build` compiles wasm/kernels.wasm and wasm/kernels-relaxed.wasm ahead of time
+// (scripts/build-wasm.mjs); a fresh clone or edited sources get the one needed compiled on first
+// use and cached in the same place.
 //
 // Two builds of the same sources: kernels-relaxed.wasm enables relaxed SIMD, so the GEMM and
 // depthwise inner loops use f32x4.relaxed_madd (one FMA instead of mul + add: ~25-30% faster
 // convs). Node 20's V8 (11.3) has relaxed SIMD behind --experimental-wasm-relaxed-simd, which is
 // turned on here before compiling (V8 reads wasm feature flags per compile); if the host still
 // rejects the module, or TPUQ_WASM_RELAXED=0, the plain build runs.
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { assemblyScriptIsStale, compileAssemblyScript, loadAssemblyScriptModule, type AssemblyScriptModule } from '../../wasm-module.js';
 
 /** The package root: src/kernels/wasm/ and dist/kernels/wasm/ both sit three levels below it. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SOURCES = join(ROOT, 'assembly');
 export const WASM_FILE = join(ROOT, 'wasm', 'kernels.wasm');
 export const WASM_RELAXED_FILE = join(ROOT, 'wasm', 'kernels-relaxed.wasm');
+
+/** The module that builds to `file` (one of the two above). */
+function build(file: string, relaxed = file === WASM_RELAXED_FILE): AssemblyScriptModule {
+  return { root: ROOT, entry: 'assembly/index.ts', outFile: file, extraArgs: relaxed ? ['--enable', 'relaxed-simd'] : [] };
+}
 
 // lib ES2023 and @types/node 20 do not declare WebAssembly; the little used here, typed locally
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 interface WasmApi {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
   validate(bytes: Uint8Array): boolean;
 }
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -42,9 +44,9 @@ export interface WasmKernels {
     group: number, direct: number, pa: number, bias: number, flags: number, hi: number, y: number, scratch: number): void;
   clampRange(x: number, n: number, relu: number, cap: number, lo: number, hi: number, y: number): void;
   binary(a: number, b: number, n: number, op: number, ca: number, cb: number, flags: number, hi: number, y: number): void;
-  depthwise(x: number, n: number, c: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
+  depthwise(x: number, n: number, c: number, m: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
-    w: number, bias: number, flags: number, hi: number, y: number, plane: number): void;
+    w: number, bias: number, flags: number, hi: number, y: number, plane: number, fresh: number): void;
   depthwisePlane(oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): number;
   binaryNd(op: number, a: number, b: number, y: number, d0: number, d1: number, d2: number, d3: number,
     sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number,
@@ -52,6 +54,9 @@ export interface WasmKernels {
   channelAffine(x: number, planes: number, ch: number, hw: number, k: number, b: number, flags: number, hi: number, y: number): void;
   activation(kind: number, x: number, n: number, p0: number, p1: number, y: number): void;
   softmaxRows(x: number, rows: number, len: number, beta: number, y: number): void;
+  layerNormRows(x: number, rows: number, len: number, eps: number, w: number, b: number, y: number): void;
+  interp(x: number, planes: number, ih: number, iw: number, oh: number, ow: number, linear: number,
+    maps: number, y: number, rows: number): void;
   pool2d(x: number, planes: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
     sh: number, sw: number, pt: number, pl: number, pb: number, pr: number, max: number, includePad: number,
     padValue: number, flags: number, hi: number, y: number): void;
@@ -62,70 +67,37 @@ export interface WasmKernels {
     s0: number, s1: number, s2: number, s3: number, s4: number, s5: number): void;
 }
 
-function mtime(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return -1;
-  }
-}
-
 /** True when the .wasm is missing or older than any AssemblyScript source (or asconfig.json). */
 export function wasmIsStale(file = WASM_FILE): boolean {
-  const built = mtime(file);
-  if (built < 0) return true;
-  const sources = readdirSync(SOURCES).filter((f) => f.endsWith('.ts')).map((f) => join(SOURCES, f));
-  return [...sources, join(ROOT, 'asconfig.json')].some((f) => mtime(f) > built);
+  return assemblyScriptIsStale(build(file));
 }
 
-/** Compiles assembly/index.ts with asconfig.json. Writes a temp file and renames it, so parallel
- * test workers compiling at once never see a half-written module. */
+/** Compiles assembly/index.ts with asconfig.json (relaxed SIMD for kernels-relaxed.wasm). */
 export async function compileWasm(out = WASM_FILE, relaxed = out === WASM_RELAXED_FILE): Promise<void> {
-  let asc: { main(argv: string[], opts?: object): Promise<{ error: Error | null; stderr: { toString(): string } }> };
-  try {
-    asc = (await import('assemblyscript/asc')).default as unknown as typeof asc;
-  } catch (e) {
-    throw new Error(`${out} is missing or stale and assemblyscript is not installed to rebuild it (${(e as Error).message}); run \`pnpm build\` in packages/runtime`);
-  }
-  mkdirSync(join(out, '..'), { recursive: true });
-  const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const r = await asc.main([join(SOURCES, 'index.ts'), '--config', join(ROOT, 'asconfig.json'), ...(relaxed ? ['--enable', 'relaxed-simd'] : []), '--outFile', tmp]);
-  if (r.error) throw new Error(`compiling the wasm kernels failed: ${r.error.message}\n${r.stderr.toString()}`);
-  renameSync(tmp, out);
+  await compileAssemblyScript(build(out, relaxed));
 }
 
 let loading: Promise<WasmKernels> | undefined;
 
 /** The instantiated kernels, built first when needed; one instance per process (thread). */
 export function loadWasmKernels(): Promise<WasmKernels> {
-  loading ??= (async () => {
-    const bytes = (await relaxedBytes()) ?? (await built(WASM_FILE));
-    const { instance } = await WebAssemblyApi.instantiate(bytes, {
-      env: { abort: () => { throw new Error('wasm kernel aborted'); } },
-    });
-    return instance.exports as unknown as WasmKernels;
-  })();
+  loading ??= (async () => (await relaxedKernels()) ?? loadAssemblyScriptModule<WasmKernels>(build(WASM_FILE)))();
   return loading;
-}
-
-async function built(file: string): Promise<Uint8Array> {
-  if (wasmIsStale(file)) await compileWasm(file);
-  return readFile(file);
 }
 
 /** Which build `loadWasmKernels` picked: 'relaxed' (FMA) or 'plain'. */
 export let wasmBuild: 'relaxed' | 'plain' = 'plain';
 
-/** The relaxed-SIMD build when wanted and this host validates it, else undefined. */
-async function relaxedBytes(): Promise<Uint8Array | undefined> {
+/** The relaxed-SIMD build when wanted and this host runs it, else undefined. */
+async function relaxedKernels(): Promise<WasmKernels | undefined> {
   if (process.env.TPUQ_WASM_RELAXED === '0') return undefined;
   try {
     if (!WebAssemblyApi.validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
     if (!WebAssemblyApi.validate(RELAXED_PROBE)) return undefined;
-    const bytes = await built(WASM_RELAXED_FILE);
-    if (!WebAssemblyApi.validate(bytes)) return undefined;
+    // a host that still rejects the module fails to instantiate it: the plain build then
+    const kernels = await loadAssemblyScriptModule<WasmKernels>(build(WASM_RELAXED_FILE));
     wasmBuild = 'relaxed';
-    return bytes;
+    return kernels;
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@ import { top } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
 import { getKernel, input0, outShape } from '../../registry.js';
 import { broadcastShape, broadcastStrides, size } from '../../tensor.js';
+import { trySplit } from '../../parallel/hook.js';
 import { dataOf, epilogue, heap, keep, padded, residentFor, takeOut, wasm, wasmKernel } from './backend.js';
 
 const MR = 4;
@@ -35,6 +36,9 @@ function shapeOf(a: readonly number[], b: readonly number[], rt: boolean): Shape
 
 /** Shapes are known only at run time, so MatMul claims every op and hands rare forms to js inside. */
 function matmul(ctx: KernelContext): NdArray {
+  // a session with intra-op threads may compute it in parts (src/parallel/)
+  const split = trySplit(ctx);
+  if (split) return split;
   const at = top.matMulAttrs(ctx.op);
   const x = input0(ctx);
   const y = ctx.inputs[1]!;

@@ -1,0 +1,13 @@
+// `pnpm build` step: compiles the AssemblyScript statistics kernels (assembly/stats.ts) to
+// wasm/stats.wasm before tsc runs, with the runtime's helper (which nx has built first).
+// src/stats/wasm/wasm-scan.ts does the same lazily when the file is missing or older than
+// assembly/, so tests work from a fresh clone without this step.
+import { compileAssemblyScript } from '@tpu-quant/runtime';
+import { fileURLToPath } from 'node:url';
+
+try {
+  await compileAssemblyScript({ root: fileURLToPath(new URL('..', import.meta.url)), entry: 'assembly/stats.ts', outFile: 'wasm/stats.wasm' });
+} catch (e) {
+  console.error(e.message);
+  process.exit(1);
+}
