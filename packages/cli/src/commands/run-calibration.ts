@@ -70,7 +70,7 @@ export function registerRunCalibration(program: Command): void {
     .option('--kurtosis_analysis', 'also write kurtosis_analysis beside the table')
     .option('--debug_log', 'print per-tensor details while running')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
-    .option('--backend <name>', 'executor backend: wasm or js', 'wasm')
+    .option('--backend <name>', 'executor backend of the statistics pass: wasm, js, or ort (onnxruntime-node, when installed)', 'wasm')
     .option('--threads <n>', 'worker threads for the model runs (default 1)')
     .action(async (mlirFile: string, flags: CalibrationFlags) => {
       await runCalibrationCommand(mlirFile, flags);
@@ -102,7 +102,7 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
     throw new UserError('E_PROCESSOR', `unknown processor ${processor}`, `one of: ${listTargets().map((t) => t.name).join(', ')}`);
   }
   const backend = flags.backend;
-  if (backend !== 'wasm' && backend !== 'js') throw new UserError('E_BAD_FLAG', `--backend ${backend} is not available for calibration`, 'use wasm or js');
+  if (backend !== 'wasm' && backend !== 'js' && backend !== 'ort') throw new UserError('E_BAD_FLAG', `--backend ${backend} is not available for calibration`, 'use wasm, js or ort');
   const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, 'threads');
 
   const table = flags.calibration_table;
