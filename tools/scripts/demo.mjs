@@ -2,7 +2,7 @@
 // `pnpm demo` (after `pnpm build`): runs what the pipeline has today on the example model the
 // repo ships. Each later stage (model_transform, run_calibration, model_deploy) extends this.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,7 +42,9 @@ step('the two runs agree', [
 ]);
 
 // run_calibration on the shipped images (12 photos): KLD thresholds + auto-tune, then a second
-// method from the cached statistics (no model runs).
+// method from the cached statistics (no model runs). A cache from an earlier demo run is removed
+// first, so the statistics pass really runs.
+rmSync(join(root, out, '.tpu-quant-cache'), { recursive: true, force: true });
 step('run_calibration: KLD calibration table from the shipped images', [
   'run_calibration', join(out, 'mobilenet_v1.mlir'), '--dataset', 'examples/images', '--input_num', '12',
   '-o', join(out, 'mobilenet_v1_cali_table'),
