@@ -154,8 +154,11 @@ export class Team {
       c[s + C.YID] = yid;
       c[s + C.YOFF] = yoff;
       c[s + C.NEXT] = 0;
-      Atomics.store(c, s + C.SEQ, seq);
+      // open the claim before publishing the job: a worker that sees the new SEQ while CLAIM still
+      // held the last job's 1 would fail its claim and go back to sleep, leaving this job to the
+      // caller (or, with take-over off, to nobody)
       Atomics.store(c, s + C.CLAIM, 0);
+      Atomics.store(c, s + C.SEQ, seq);
       Atomics.notify(c, s + C.SEQ);
     }
     let mine: unknown;
