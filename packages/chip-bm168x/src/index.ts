@@ -12,3 +12,16 @@ export type { CalibrationRow, ImportCalibrationOptions, ImportCalibrationResult 
 export { propagateCalibration } from './calibration/propagate.js';
 export type { PropagateOptions } from './calibration/propagate.js';
 export { calibratedOf } from './calibration/calibrated.js';
+// The tpu dialect (table + generated builders), its integer-exact kernels and the INT8 lowering.
+export { tpuOps, REQUANT_MODES, POOL_MODES } from './dialect/ops.js';
+export * as tpu from './dialect/generated/index.js';
+export { quantizeMatMulBM1684X } from './quant/matmul-weights.js';
+export type { MatMulQuantBM1684X } from './quant/matmul-weights.js';
+export { registerTpuKernels } from './kernels/index.js';
+export { mulShiftHalfUp } from './kernels/common.js';
+export { lowerTopToTpu } from './lowering/convert-top-to-tpu.js';
+export type { LowerOptions, LowerReport } from './lowering/convert-top-to-tpu.js';
+export { BM1684X_FAMILY, registerBm168x } from './register.js';
+
+import { registerBm168x } from './register.js';
+registerBm168x();

@@ -1,0 +1,132 @@
+// The `tpu` dialect ops the BM1684X-family INT8 lowering produces, declared once with ir's op DSL
+// (tools/gen-ops turns this table into ./generated: typed builders and attribute readers).
+// Names, operands and attributes follow TPU-MLIR's include/tpu_mlir/Dialect/Tpu/IR/TpuOps.td.
+//
+// Deliberate differences from TPU-MLIR (first slice of issue #6):
+// - Enum attributes (`quant_mode`, `pool_mode`, `round_mode`) are plain strings here
+//   ("MultiplierShift"), where TPU-MLIR prints `#tpu<rq_mode MultiplierShift>`; our readers
+//   accept both spellings.
+// - Only the operands and attributes this lowering writes or its kernels read are declared
+//   (e.g. no `buffer` operands, no f8/int4 attributes, no layer-group `ginfo`).
+// - tpu.Softmax carries its lookup-table operands as None: it is lowered in float only.
+// - Result types are always given by the lowering (quantized element types cannot be inferred),
+//   so only the shape-preserving ops have shape functions.
+import { defineDialect, opDsl } from '@tpu-quant/ir';
+import type { ShapeContext } from '@tpu-quant/ir';
+
+const { op, tensor, weight, optional, omittable, variadic, i64, i64Array, f64, f64Array, bool, si32, enumOf, required, perAxis } = opDsl;
+
+const ROUND_MODES = [
+  'HalfAwayFromZero', 'HalfUp', 'HalfDown', 'HalfToEven', 'HalfToOdd', 'HalfTowardsZero', 'TowardsZero', 'Up', 'Down',
+] as const;
+/** `tpu::RequantMode`. */
+export const REQUANT_MODES = ['TFLite_LShift', 'TFLite', 'MultiplierShift', 'OnlyShift', 'QDM', 'OnlyScale'] as const;
+/** `tpu::PoolMode`. */
+export const POOL_MODES = ['Avg', 'Max'] as const;
+
+const roundMode = () => optional(enumOf(ROUND_MODES, 'HalfAwayFromZero'));
+const fuseRelu = { do_relu: bool(false), relu_limit: f64(-1) };
+const sameShape = (s: ShapeContext): number[] | undefined => s.shape('input');
+
+export const tpuOps = defineDialect('tpu', {
+  Conv2D: op({
+    summary: '2-D convolution; INT8: int8/uint8 input and output, per-channel int8 filter, int32 bias, per-channel multiplier/rshift requant',
+    operands: { input: tensor(), filter: weight(), bias: optional(weight()) },
+    attrs: {
+      kernel_shape: i64Array(),
+      strides: required(i64Array(perAxis(1))),
+      pads: required(i64Array(perAxis(0, 2))),
+      group: i64(1),
+      dilations: optional(i64Array(perAxis(1))),
+      inserts: optional(i64Array(perAxis(0))),
+      ...fuseRelu,
+      with_bias: bool(false),
+      coeff_merged: optional(bool(false)),
+      kernel_zp: optional(i64(0)),
+      multiplier: optional(i64Array()),
+      rshift: optional(i64Array()),
+      quant_mode: optional(enumOf(REQUANT_MODES, 'MultiplierShift')),
+      round_mode: roundMode(),
+    },
+  }),
+  Add: op({
+    summary: 'Elementwise sum (broadcast); INT8: y = saturate(Σ_i (q_i · m_i) >> r_i)',
+    operands: { inputs: variadic(tensor()) },
+    attrs: {
+      ...fuseRelu,
+      coeff: optional(f64Array()),
+      multipliers: optional(i64Array()),
+      rshifts: optional(i64Array()),
+      round_mode: roundMode(),
+    },
+  }),
+  Pool2D: op({
+    summary: '2-D average or max pooling; INT8 average: window sum · multiplier >> rshift',
+    operands: { input: tensor() },
+    attrs: {
+      kernel_shape: i64Array(),
+      strides: required(i64Array(perAxis(1))),
+      pads: required(i64Array(perAxis(0, 2))),
+      pool_mode: enumOf(POOL_MODES),
+      ceil_mode: optional(bool()),
+      pad_value: i64(0),
+      count_include_pad: bool(false),
+      ...fuseRelu,
+      multiplier: optional(i64()),
+      rshift: optional(i64()),
+      scale: optional(f64()),
+      offset: optional(f64()),
+      is_adaptive: bool(false),
+      keepdims: bool(true),
+      round_mode: roundMode(),
+      first_round_mode: roundMode(),
+    },
+  }),
+  MatMul: op({
+    summary: 'Matrix product / fully connected; INT8: int8 weight, int32 bias, per-tensor multiplier/rshift',
+    operands: { input: tensor(), right: tensor(), bias: optional(weight()) },
+    attrs: {
+      right_transpose: bool(false),
+      left_transpose: bool(false),
+      output_transpose: bool(false),
+      hdim_is_batch: bool(false),
+      keep_dims: bool(true),
+      ...fuseRelu,
+      multipliers: optional(i64Array([1])),
+      rshifts: optional(i64Array([0])),
+      right_zp: optional(i64(0)),
+      input_zp: optional(i64(0)),
+      quant_mode: optional(enumOf(REQUANT_MODES, 'MultiplierShift')),
+      round_mode: roundMode(),
+    },
+  }),
+  Lut: op({
+    summary: '256-entry lookup table indexed by the raw byte of an int8/uint8 input',
+    operands: { input: tensor(), table: weight() },
+    shape: sameShape,
+  }),
+  Cast: op({
+    summary: 'Type conversion: f32 → int8/uint8 (quantize), int8/uint8 → f32 (dequantize), float ↔ float',
+    operands: { input: tensor() },
+    attrs: { with_scale: optional(bool(true)), round_mode: roundMode() },
+    shape: sameShape,
+  }),
+  Softmax: op({
+    summary: 'Softmax along axis (lowered in float here; table operands None)',
+    operands: {
+      input: tensor(),
+      table: optional(weight()),
+      slope_table: optional(weight()),
+      reciprocal_table: optional(weight()),
+      reciprocal_mantissa_table: optional(weight()),
+      buffer: omittable(optional(tensor())),
+    },
+    attrs: { axis: si32(), log: bool(false), beta: f64(1), round_mode: roundMode() },
+    shape: sameShape,
+  }),
+  Reshape: op({
+    summary: 'Reshape (Flatten, Squeeze, Unsqueeze): the data passes through with its type',
+    operands: { input: tensor(), shapeT: omittable(optional(tensor())) },
+    attrs: { shape: optional(i64Array()), flatten_start_dim: optional(i64(-1)) },
+  }),
+});

@@ -1,0 +1,102 @@
+// Shared pieces of the integer-exact `tpu` kernels (js backend). The runtime holds every tensor
+// as f32; an int8/uint8 tensor is f32 data holding exact integers, so kernels read codes as
+// numbers and accumulate in JS doubles (exact: int8 products summed stay far below 2^53).
+import type { Module, NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
+import { ndarray } from '@tpu-quant/ir';
+import type { KernelContext } from '@tpu-quant/runtime';
+import { mulRightShiftRound, rightShiftRound, storageRange } from '../quant/rounding.js';
+import { quantParamsOfUniform, type QuantParams } from '../quant/scales.js';
+
+/** Quant params of a value whose element type is `!quant.uniform` (per tensor); undefined for float. */
+export function quantOf(t: TensorType | undefined): QuantParams | undefined {
+  return t?.element.kind === 'quant.uniform' ? quantParamsOfUniform(t.element) : undefined;
+}
+
+/** Quant params of operand i (from its IR type). */
+export function operandQuant(op: Op, i: number): QuantParams | undefined {
+  const t = op.operand(i).type;
+  return t.kind === 'tensor' ? quantOf(t) : undefined;
+}
+
+/** The storage range [lo, hi] of a quantized result; undefined for float. */
+export function outRange(ctx: KernelContext, i = 0): [number, number] | undefined {
+  const q = quantOf(ctx.outputTypes[i]);
+  return q ? storageRange(q) : undefined;
+}
+
+/** The declared shape of result i. */
+export function outShapeOf(ctx: KernelContext, i = 0): number[] {
+  const t = ctx.outputTypes[i];
+  if (!t) throw new Error(`${ctx.op.type} "${ctx.op.name ?? '?'}": result ${i} has no tensor type`);
+  return [...t.shape];
+}
+
+/** Operand i's data; throws when it is None. */
+export function operandData(ctx: KernelContext, i: number): NdArray {
+  const x = ctx.inputs[i];
+  if (!x) throw new Error(`${ctx.op.type} "${ctx.op.name ?? '?'}": operand ${i} is None`);
+  return x;
+}
+
+/**
+ * The exact data of a weight operand. The runtime hands kernels weights converted to f32, which
+ * rounds int32 biases past 2^24; the module (reachable from the op) still has the original
+ * integers, so read those when the operand is a top.Weight of a loaded module.
+ */
+export function exactWeight(ctx: KernelContext, i: number): ArrayLike<number> | undefined {
+  const v: Value | undefined = ctx.op.operands[i];
+  if (!v || v.type.kind !== 'tensor') return undefined;
+  const p = v.producer;
+  const module: Module | undefined = p?.parent?.parent;
+  const name = p?.name;
+  if (p?.type === 'top.Weight' && module && name !== undefined) {
+    const w = module.weights.get(name);
+    if (w && (w.dtype === 'i32' || w.dtype === 'i16' || w.dtype === 'i8' || w.dtype === 'u8')) return w.data as ArrayLike<number>;
+  }
+  return ctx.inputs[i]?.data as ArrayLike<number> | undefined;
+}
+
+/** An f32 result array of `shape` holding `data`. */
+export function f32Out(shape: readonly number[], data: Float32Array): NdArray {
+  return ndarray('f32', shape, data);
+}
+
+const TWO16 = 65536;
+
+/**
+ * `RightShiftRound(acc · m, r, HalfUp)` for an integer |acc| < 2^31 and 0 ≤ m < 2^31, exactly,
+ * without BigInt where it can (r ≥ 16): HalfUp is floor((acc·m + 2^(r−1)) / 2^r), and splitting m = mh·2^16 + ml keeps
+ * every intermediate below 2^53. Other cases go through `rightShiftRound`.
+ */
+export function mulShiftHalfUp(acc: number, m: number, r: number): number {
+  const p = acc * m;
+  if (Math.abs(p) <= Number.MAX_SAFE_INTEGER) return r <= 0 ? rightShiftRound(p, r, 'HalfUp') : Math.floor((p + 2 ** (r - 1)) / 2 ** r);
+  if (r < 16 || m < 0 || m >= 2 ** 31) return mulRightShiftRound(acc, m, r, 'HalfUp');
+  const mh = Math.floor(m / TWO16);
+  const ml = m - mh * TWO16;
+  const low = Math.floor((acc * ml + 2 ** (r - 1)) / TWO16);
+  return Math.floor((acc * mh + low) / 2 ** (r - 16));
+}
+
+/** Clamp to [lo, hi]. */
+export function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The integer bounds of a requantized result: its storage range, raised to the zero point by a
+ * fused ReLU and capped at round(relu_limit / So) + ZPo when relu_limit > 0 (spec §3.10 Conv 5).
+ */
+export function reluBounds(q: QuantParams, doRelu: boolean, reluLimit: number): [number, number] {
+  let [lo, hi] = storageRange(q);
+  if (doRelu) {
+    lo = Math.max(lo, q.zeroPoint);
+    if (reluLimit > 0) hi = Math.min(hi, Math.round(reluLimit / q.scale) + q.zeroPoint);
+  }
+  return [lo, hi];
+}
+
+/** [n, c, h, w] of a rank-4 shape (rank 3: h = 1). */
+export function nchw(shape: readonly number[]): [number, number, number, number] {
+  return shape.length === 3 ? [shape[0]!, shape[1]!, 1, shape[2]!] : [shape[0]!, shape[1]!, shape[2]!, shape[3]!];
+}

@@ -1,0 +1,70 @@
+// The data-movement and table ops: tpu.Lut, tpu.Cast, tpu.Reshape, and the float tpu.Softmax.
+import type { NdArray } from '@tpu-quant/ir';
+import type { KernelContext } from '@tpu-quant/runtime';
+import { softmaxAttrs } from '../dialect/generated/attrs.js';
+import { lutIndex } from '../quant/lut.js';
+import { quantize } from '../quant/scales.js';
+import { f32Out, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
+
+/** tpu.Lut: out[i] = table[raw byte of in[i]] (spec §3.10 "Unary activations"). */
+export function lutKernel(ctx: KernelContext): NdArray {
+  const x = operandData(ctx, 0).data as Float32Array;
+  const table = operandData(ctx, 1).data as Float32Array;
+  if (table.length !== 256) throw new Error(`tpu.Lut "${ctx.op.name ?? '?'}": the table has ${table.length} entries, not 256`);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = table[lutIndex(x[i]!)]!;
+  return f32Out(outShapeOf(ctx), out);
+}
+
+/**
+ * tpu.Cast (spec §3.6): float → int8/uint8 q = saturate(round_half_away(x / S) + ZP);
+ * int8/uint8 → float x = S · (q − ZP) (in f32); float → float copies (f16/bf16 casts are not
+ * simulated yet: this slice only lowers to f32).
+ */
+export function castKernel(ctx: KernelContext): NdArray {
+  const x = operandData(ctx, 0).data as Float32Array;
+  const inQ = operandQuant(ctx.op, 0);
+  const outQ = quantOf(ctx.outputTypes[0]);
+  const out = new Float32Array(x.length);
+  if (outQ && !inQ) for (let i = 0; i < x.length; i++) out[i] = quantize(x[i]!, outQ);
+  else if (inQ && !outQ) {
+    const s = Math.fround(inQ.scale);
+    for (let i = 0; i < x.length; i++) out[i] = s * (x[i]! - inQ.zeroPoint);
+  } else if (inQ && outQ) {
+    // requantizing casts are not produced by this lowering; go through float
+    for (let i = 0; i < x.length; i++) out[i] = quantize(inQ.scale * (x[i]! - inQ.zeroPoint), outQ);
+  } else out.set(x);
+  return f32Out(outShapeOf(ctx), out);
+}
+
+/** tpu.Reshape: the same data, the declared shape. */
+export function reshapeKernel(ctx: KernelContext): NdArray {
+  return f32Out(outShapeOf(ctx), operandData(ctx, 0).data as Float32Array);
+}
+
+/** tpu.Softmax in float (f64 sums, max subtracted); `log` gives log-softmax. */
+export function softmaxKernel(ctx: KernelContext): NdArray {
+  const a = softmaxAttrs(ctx.op);
+  const x = operandData(ctx, 0);
+  const xd = x.data as Float32Array;
+  const rank = x.shape.length;
+  const axis = a.axis < 0 ? a.axis + rank : a.axis;
+  const len = x.shape[axis]!;
+  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const outer = xd.length / (len * inner);
+  const out = new Float32Array(xd.length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const at = (k: number): number => (o * len + k) * inner + i;
+      let mx = -Infinity;
+      for (let k = 0; k < len; k++) mx = Math.max(mx, xd[at(k)]!);
+      let sum = 0;
+      for (let k = 0; k < len; k++) sum += Math.exp(a.beta * (xd[at(k)]! - mx));
+      for (let k = 0; k < len; k++) {
+        const z = a.beta * (xd[at(k)]! - mx);
+        out[at(k)] = a.log ? z - Math.log(sum) : Math.exp(z) / sum;
+      }
+    }
+  }
+  return f32Out(outShapeOf(ctx), out);
+}

@@ -1,0 +1,113 @@
+// What the per-op lowerings share: the builder, the calibrated range of every (original) tensor,
+// and the casts between int8 and float (spec deploy.md §3.6), made once per value and type.
+import type { CalibratedQuantType, Module, NdArray, Op, TensorType, UniformQuantType, Value } from '@tpu-quant/ir';
+import { OpBuilder, tensorType } from '@tpu-quant/ir';
+import { quantParamsOfUniform, uniformTypeFor, type QuantParams } from '../quant/scales.js';
+import { calibratedOf, expressedOf } from '../calibration/calibrated.js';
+import { cast } from '../dialect/generated/builders.js';
+
+export class LoweringContext {
+  readonly b: OpBuilder;
+  /** The calibrated range of values that are float now but had one (inputs, float fallbacks). */
+  private readonly ranges = new Map<Value, CalibratedQuantType>();
+  private readonly casts = new Map<Value, Map<string, Value>>();
+  private readonly names = new Set<string>();
+
+  constructor(
+    readonly module: Module,
+    readonly asymmetric: boolean,
+  ) {
+    this.b = new OpBuilder(module.main);
+    for (const op of module.main.ops) for (const r of op.results) if (r.name !== undefined) this.names.add(r.name);
+    for (const w of module.weights.keys()) this.names.add(w);
+  }
+
+  /** The calibrated range of `v`: its own type's, or the one recorded when it was made float. */
+  rangeOf(v: Value): CalibratedQuantType | undefined {
+    return calibratedOf(v) ?? this.ranges.get(v);
+  }
+
+  /** Remembers the range of a float value (a float op's result that consumers may quantize). */
+  recordRange(v: Value, range: CalibratedQuantType): void {
+    this.ranges.set(v, range);
+  }
+
+  /** Makes a calibrated value float (its expressed type), remembering its range. */
+  makeFloat(v: Value): void {
+    const c = calibratedOf(v);
+    if (!c || v.type.kind !== 'tensor') return;
+    this.ranges.set(v, c);
+    v.type = tensorType(v.type.shape, expressedOf(v));
+  }
+
+  /** The int8/uint8 type a calibrated value gets (`getQuantInt8Type`). */
+  quantTypeOf(v: Value): TensorType | undefined {
+    const c = this.rangeOf(v);
+    if (!c || v.type.kind !== 'tensor') return undefined;
+    return tensorType(v.type.shape, uniformTypeFor(c, this.asymmetric));
+  }
+
+  /**
+   * `v` as an int8/uint8 value: itself when already quantized, else a quantizing tpu.Cast
+   * (`<name>_i8` / `_u8`) inserted after its producer; undefined when `v` has no range.
+   */
+  int8(v: Value): Value | undefined {
+    if (uniformOf(v)) return v;
+    const t = this.quantTypeOf(v);
+    if (!t) return undefined;
+    const e = t.element as UniformQuantType;
+    return this.castTo(v, t, e.storage.signedness === 'unsigned' ? 'u8' : 'i8');
+  }
+
+  /** `v` as a float value: itself, or a dequantizing tpu.Cast (`<name>_f32`). */
+  float(v: Value): Value {
+    const u = uniformOf(v);
+    if (!u || v.type.kind !== 'tensor') return v;
+    return this.castTo(v, tensorType(v.type.shape, u.expressed), u.expressed.name);
+  }
+
+  private castTo(v: Value, t: TensorType, suffix: string): Value {
+    let byType = this.casts.get(v);
+    if (!byType) this.casts.set(v, (byType = new Map()));
+    const hit = byType.get(suffix);
+    if (hit) return hit;
+    const producer = v.producer;
+    if (producer) this.b.setInsertionPointAfter(producer);
+    else this.b.setInsertionPointBefore(this.module.main.ops[0]!);
+    const out = cast(this.b, { input: v }, {}, { loc: this.freshName(`${v.name ?? 'arg'}_${suffix}`), resultType: t }).result();
+    byType.set(suffix, out);
+    return out;
+  }
+
+  /** A new weight `name` (made unique) holding `data`, created before `before`. */
+  weight(name: string, data: NdArray, before: Op): Value {
+    this.b.setInsertionPointBefore(before);
+    return this.b.weight(this.freshName(name), data);
+  }
+
+  /** `name`, or `name_1`, `name_2`, ... when some tensor or weight already has it. */
+  freshName(name: string): string {
+    let n = name;
+    for (let i = 1; this.names.has(n); i++) n = `${name}_${i}`;
+    this.names.add(n);
+    return n;
+  }
+}
+
+/** The per-tensor `!quant.uniform` of a value, or undefined. */
+export function uniformOf(v: Value): UniformQuantType | undefined {
+  const t = v.type;
+  return t.kind === 'tensor' && t.element.kind === 'quant.uniform' ? t.element : undefined;
+}
+
+/** Quant params of a quantized value. */
+export function paramsOf(v: Value): QuantParams | undefined {
+  const u = uniformOf(v);
+  return u ? quantParamsOfUniform(u) : undefined;
+}
+
+/** Quant params of a quantized tensor type. */
+export function paramsOfType(t: TensorType): QuantParams {
+  if (t.element.kind !== 'quant.uniform') throw new TypeError('expected a !quant.uniform tensor type');
+  return quantParamsOfUniform(t.element);
+}

@@ -1,0 +1,125 @@
+// convert-top-to-tpu on a small calibrated module (Conv+ReLU6, depthwise Conv, Add, AvgPool,
+// Flatten, MatMul, Softmax, and a Sigmoid through a LUT): the structure of the lowered module, and
+// its outputs on the js runtime against the float module within the quantization error.
+import { describe, expect, it } from 'vitest';
+import { f32, getPass, getTarget, ndarray, printMlir, parseMlir, runPipeline, type Module } from '@tpu-quant/ir';
+import { createSession } from '@tpu-quant/runtime';
+import { importCalibration, propagateCalibration, lowerTopToTpu, type CalibrationRow } from '../src/index.js';
+import { Graph, top } from './helpers.js';
+
+function rand(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+function build(): Module {
+  const g = new Graph([1, 4, 8, 8]);
+  const b = g.b;
+  const w1 = g.weight('w1', ndarray('f32', [8, 4, 3, 3], rand(8 * 36, 1, 0.3)));
+  const b1 = g.weight('b1', ndarray('f32', [8], rand(8, 2, 0.1)));
+  const c1 = top.conv(b, { input: g.x, filter: w1, bias: b1 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], do_relu: true, relu_limit: 6 }, { loc: 'c1' });
+  const w2 = g.weight('w2', ndarray('f32', [8, 1, 3, 3], rand(72, 3, 0.5)));
+  const c2 = top.conv(b, { input: c1, filter: w2 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 }, { loc: 'c2' });
+  const w3 = g.weight('w3', ndarray('f32', [8, 8, 1, 1], rand(64, 4, 0.4)));
+  const c3 = top.conv(b, { input: c1, filter: w3 }, { kernel_shape: [1, 1] }, { loc: 'c3' });
+  const s = top.add(b, { inputs: [c2, c3] }, {}, { loc: 'sum' });
+  const sg = top.sigmoid(b, { input: s }, {}, { loc: 'sig' });
+  const p = top.avgPool(b, { input: sg }, { kernel_shape: [8, 8] }, { loc: 'pool' });
+  const fl = top.flatten(b, { input: p }, { start_dim: 1 }, { loc: 'flat' });
+  const w4 = g.weight('w4', ndarray('f32', [8, 5], rand(40, 5, 1)));
+  const b4 = g.weight('b4', ndarray('f32', [5], rand(5, 6, 0.2)));
+  const fc = top.matMul(b, { input: fl, right: w4, bias: b4 }, {}, { loc: 'fc' });
+  const sm = top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' });
+  return g.finish(fc.result(), sm.result()).module;
+}
+
+const input = rand(4 * 64, 7, 2);
+
+/** A calibration table from the float run on the input itself: threshold = max |x|. */
+async function calibrate(m: Module): Promise<CalibrationRow[]> {
+  const s = await createSession(m, { backend: 'js' });
+  const r = await s.run({ x: ndarray('f32', [1, 4, 8, 8], input) }, { capture: 'all' });
+  const rows: CalibrationRow[] = [];
+  for (const [name, t] of r.tensors) {
+    const d = t.data as Float32Array;
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (const v of d) { mn = Math.min(mn, v); mx = Math.max(mx, v); }
+    rows.push({ name, threshold: Math.max(Math.abs(mn), Math.abs(mx)), min: mn, max: mx });
+  }
+  return rows;
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! ** 2; bb += b[i]! ** 2; }
+  return ab / Math.sqrt(aa * bb);
+}
+
+describe('convert-top-to-tpu{chip=bm1684x mode=INT8}', () => {
+  it('is registered as a pass and as the lower hook of the BM1684X family', () => {
+    expect(getPass('convert-top-to-tpu')).toBeDefined();
+    for (const c of ['bm1684x', 'bm1688', 'bm1690', 'cv186x']) expect(getTarget(c).lower).toBeTypeOf('function');
+    expect(getTarget('bm1684').lower).toBeUndefined();
+  });
+
+  it('lowers every op of the slice to INT8 and matches the float module within the quantization error', async () => {
+    const float = build();
+    const rows = await calibrate(float);
+    const m = build();
+    importCalibration(m, rows);
+    propagateCalibration(m);
+    await runPipeline(m, 'convert-top-to-tpu{chip=bm1684x mode=INT8}');
+    const types = m.main.ops.map((o) => o.type).filter((t) => t !== 'top.Weight' && t !== 'top.None' && t !== 'func.return');
+    expect(types).toEqual([
+      'top.Input', 'tpu.Cast', 'tpu.Conv2D', 'tpu.Conv2D', 'tpu.Conv2D', 'tpu.Add', 'tpu.Lut', 'tpu.Pool2D', 'tpu.Reshape',
+      'tpu.MatMul', 'tpu.Cast', 'tpu.Softmax',
+    ]);
+    const text = printMlir(m);
+    expect(text).toContain('module.state = "TPU_LOWERED"');
+    expect(text).toContain('!quant.uniform<u8:f32');
+    expect(text).toMatch(/"tpu.Conv2D".*multiplier = \[/);
+    // prints and parses back
+    expect(parseMlir(text, 'lowered').main.ops.length).toBe(m.main.ops.length);
+
+    const x = { x: ndarray('f32', [1, 4, 8, 8], input) };
+    const ref = await (await createSession(float, { backend: 'js' })).run(x, { capture: 'all' });
+    const got = await (await createSession(m, { backend: 'js' })).run(x, { capture: 'all' });
+    // int8 tensors hold integer codes in range
+    const c1 = got.tensors.get('c1')!.data as Float32Array;
+    expect([...c1].every((v) => Number.isInteger(v) && v >= 0 && v <= 255)).toBe(true);
+    const logits = got.outputs.get('fc_f32')!.data as Float32Array;
+    const refLogits = ref.outputs.get('fc')!.data as Float32Array;
+    expect(cosine(logits, refLogits)).toBeGreaterThan(0.99);
+    const fcScale = Math.max(...rows.filter((r) => r.name === 'fc').map((r) => r.threshold)) / 127;
+    for (let i = 0; i < 5; i++) expect(Math.abs(logits[i]! - refLogits[i]!)).toBeLessThan(8 * fcScale);
+    const prob = got.outputs.get('prob')!.data as Float32Array;
+    expect(cosine(prob, ref.outputs.get('prob')!.data as Float32Array)).toBeGreaterThan(0.99);
+  });
+
+  it('keeps unsupported ops float with casts around them, and refuses what it cannot do', async () => {
+    const g = new Graph([1, 2, 4, 4]);
+    const ex = top.exp(g.b, { input: g.x }, {}, { loc: 'e' });
+    const w = g.weight('w', ndarray('f32', [2, 2, 1, 1], rand(4, 9)));
+    const c = top.conv(g.b, { input: ex, filter: w }, { kernel_shape: [1, 1] }, { loc: 'c' });
+    const m = g.finish(c.result()).module;
+    expect(() => lowerTopToTpu(m, { chip: 'bm1684x', mode: 'INT8' })).toThrow(/calibrated module/);
+    importCalibration(m, [
+      { name: 'x', threshold: 2, min: -2, max: 2 },
+      { name: 'e', threshold: 7, min: 0, max: 7 },
+      { name: 'c', threshold: 5, min: -5, max: 5 },
+    ]);
+    expect(() => lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F16' })).toThrow(/not lowered yet/);
+    const rep = lowerTopToTpu(m, { chip: 'bm1684x', mode: 'INT8' });
+    expect(rep.int8).toBe(1);
+    expect(rep.float.get('top.Exp')).toBe(1);
+    const types = m.main.ops.map((o) => o.type).filter((t) => t !== 'top.Weight' && t !== 'top.None' && t !== 'func.return');
+    expect(types).toEqual(['top.Input', 'top.Exp', 'tpu.Cast', 'tpu.Conv2D', 'tpu.Cast']);
+    expect(m.main.ops.find((o) => o.type === 'top.Exp')!.result().type).toEqual(expect.objectContaining({ element: f32 }));
+  });
+});
