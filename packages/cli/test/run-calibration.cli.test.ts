@@ -117,6 +117,48 @@ describe('run_calibration on the shipped model and images', () => {
   }, 180_000);
 });
 
+describe('run_calibration: tune list, cache folder, failing setup', () => {
+  test('--tune_list takes its first --tune_num lines (spec §1.2); the header says so', () => {
+    const dir = join(tmp, 'tunelist');
+    mkdirSync(dir, { recursive: true });
+    const files = ['skimage/chelsea.png', 'skimage/coffee.png', 'skimage/astronaut.png'].map((f) => join(images, f)).filter((f) => existsSync(f));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    writeFileSync(join(dir, 'list.txt'), `${files.join('\n')}\n`);
+    writeFileSync(join(dir, 'tune.txt'), `${[...files, ...files].join('\n')}\n`);
+    const table = join(dir, 'table');
+    const r = runCli(['run_calibration', mlir, '--data_list', join(dir, 'list.txt'), '--tune_list', join(dir, 'tune.txt'), '--tune_num', '2', '--no_cache', '-o', table], undefined, 170_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(table, 'utf8')).toContain(`# sample number: ${files.length}\n# tune number: 2\n###\n`);
+  }, 180_000);
+
+  test('use_percentile9999 in --debug_cmd turns tuning off even when another method wins (spec §4.10)', () => {
+    const table = join(tmp, 'pct_torch');
+    const r = runCli(['run_calibration', mlir, '--dataset', images, '--input_num', '2', '--no_cache', '--debug_cmd', 'use_torch_observer_for_cali;use_percentile9999', '-o', table], undefined, 170_000);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(table, 'utf8');
+    expect(text).toContain('# sample number: 2\n###\n');
+    expect(text).not.toContain('# tune number');
+  }, 180_000);
+
+  test('a cache folder that cannot be made is a warning, not a failure', () => {
+    const dir = join(tmp, 'nocachedir');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.tpu-quant-cache'), 'a file in the way');
+    const table = join(dir, 'table');
+    const r = runCli(['run_calibration', mlir, '--dataset', images, '--input_num', '2', '--tune_num', '0', '-o', table], undefined, 170_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/WARNING: could not save the statistics cache/);
+    expect(existsSync(table)).toBe(true);
+  }, 180_000);
+
+  test('a session that cannot start is a user error and the process exits (no statistics thread left)', () => {
+    const table = join(tmp, 'threads0');
+    const r = runCli(['run_calibration', mlir, '--dataset', images, '--input_num', '2', '--no_cache', '--threads', '0', '-o', table], undefined, 40_000);
+    expectUserError(r, 'E_THREADS');
+    expect(existsSync(table)).toBe(false);
+  }, 60_000);
+});
+
 describe.skipIf(!HAVE_ASSETS)('run_calibration on the shared mobilenet_v2 with imagenet-cali', () => {
   test('KLD table for every tensor, thresholds within the observed range', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tpuq-cali-mv2-'));

@@ -69,6 +69,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   const timings: CalibrationTimings = { dataMs: 0, inferenceMs: 0, statisticsMs: 0, statisticsThreadMs: 0, thresholdMs: 0, tuneMs: 0, cacheMs: 0 };
   const data = calibrationData(req.samples, req.module);
   const torch = req.method === 'torch_observer';
+  const warnings: string[] = [];
 
   let t = performance.now();
   let summaries: TensorSummary[] | undefined;
@@ -82,9 +83,10 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
       inputNum: data.count,
       torchObserver: torch,
       bits: req.int4 ? 4 : 8,
+      backend: req.backend,
     });
     cacheFile = cachePath(req.cacheDir, key);
-    summaries = await loadStatistics(cacheFile, key);
+    summaries = await loadStatistics(cacheFile, key, (w) => warnings.push(w));
     if (summaries) log(`statistics read from cache ${cacheFile}`);
   }
   timings.cacheMs += performance.now() - t;
@@ -94,7 +96,13 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
     summaries = await collectStatistics(req, data.count, data.samples(), progress, timings);
     if (cacheFile && key) {
       t = performance.now();
-      await saveStatistics(cacheFile, key, summaries);
+      // the cache is a shortcut: a folder we cannot write costs the next run time, not this run
+      try {
+        await saveStatistics(cacheFile, key, summaries);
+      } catch (e) {
+        warnings.push(`WARNING: could not save the statistics cache ${cacheFile} (${(e as Error).message}); continuing without it`);
+        cacheFile = undefined;
+      }
       timings.cacheMs += performance.now() - t;
     }
   }
@@ -104,6 +112,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   timings.thresholdMs = performance.now() - t;
   let rows = result.rows;
   for (const w of result.warnings) log(w);
+  warnings.push(...result.warnings);
 
   let tuneNumber: number | undefined;
   if (req.tuneNum > 0 && !req.int4) {
@@ -137,7 +146,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
     // other methods: TPU-MLIR still walks the graph, but the upper bound equals the threshold, so
     // nothing can change (spec §4.10); we skip the walk and write the same table.
   }
-  return { rows, summaries, int4Rows: result.int4Rows, sampleNumber: data.headerSampleNumber, tuneNumber, fromCache, cacheFile, warnings: result.warnings, timings };
+  return { rows, summaries, int4Rows: result.int4Rows, sampleNumber: data.headerSampleNumber, tuneNumber, fromCache, cacheFile, warnings, timings };
 }
 
 async function collectStatistics(
@@ -149,10 +158,14 @@ async function collectStatistics(
 ): Promise<TensorSummary[]> {
   const infos = tensorInfos(req.module);
   const known = new Set(infos.map((i) => i.name));
-  const sink = req.statsThread === false ? inlineStats(infos, count, req) : threadStats(infos, count, req);
+  // the session first: when it cannot be made, no statistics thread is left running (it would
+  // keep the process alive after the error)
   const session = await createSession(req.module, { backend: req.backend, threads: req.threads });
-  progress.start('statistics', count, 'samples');
+  let sink: StatsSink | undefined;
   try {
+    const stats = req.statsThread === false ? inlineStats(infos, count, req) : threadStats(infos, count, req);
+    sink = stats;
+    progress.start('statistics', count, 'samples');
     const it = samples[Symbol.asyncIterator]();
     for (;;) {
       let t = performance.now();
@@ -165,12 +178,12 @@ async function collectStatistics(
         observer: (name, value) => {
           if (!known.has(name)) return;
           const s = performance.now();
-          sink.add(name, asF32(value));
+          stats.add(name, asF32(value));
           statsMs += performance.now() - s;
         },
       });
       const s = performance.now();
-      await sink.endSample();
+      await stats.endSample();
       statsMs += performance.now() - s;
       timings.inferenceMs += performance.now() - t - statsMs;
       timings.statisticsMs += statsMs;
@@ -178,13 +191,13 @@ async function collectStatistics(
     }
     progress.end();
     const t = performance.now();
-    const summaries = await sink.summarize();
+    const summaries = await stats.summarize();
     timings.statisticsMs += performance.now() - t;
-    timings.statisticsThreadMs = sink.busyMs();
+    timings.statisticsThreadMs = stats.busyMs();
     return summaries;
   } finally {
     progress.end();
-    await Promise.all([session.dispose(), sink.close()]);
+    await Promise.all([session.dispose(), sink?.close()]);
   }
 }
 

@@ -19,13 +19,15 @@ export interface CacheKeyInput {
   readonly inputNum: number;
   readonly torchObserver: boolean;
   readonly bits?: 8 | 4;
+  /** The executor that runs the samples (default wasm); backends round differently. */
+  readonly backend?: string;
 }
 
 /** sha256 over everything the statistics depend on. */
 export async function statisticsKey(k: CacheKeyInput): Promise<string> {
   const h = createHash('sha256');
   h.update(`tpu-quant calibration statistics v${CACHE_FORMAT}\n`);
-  h.update(JSON.stringify({ binNum: k.binNum, inputNum: k.inputNum, torch: k.torchObserver, bits: k.bits ?? 8 }));
+  h.update(JSON.stringify({ binNum: k.binNum, inputNum: k.inputNum, torch: k.torchObserver, bits: k.bits ?? 8, backend: k.backend ?? 'wasm' }));
   // the printed module carries the preprocessing attributes of top.Input and every op attribute
   h.update(printMlir(k.module));
   for (const [name, a] of [...(k.module.weights ?? new Map<string, NdArray>())].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
@@ -68,23 +70,32 @@ export async function saveStatistics(path: string, key: string, summaries: reado
   await saveNpz(path, arrays);
 }
 
-/** The cached summaries, or undefined when there is no usable cache entry for `key`. */
-export async function loadStatistics(path: string, key: string): Promise<TensorSummary[] | undefined> {
+/**
+ * The cached summaries, or undefined when there is no usable cache entry for `key`. The cache is
+ * only a shortcut: an entry that cannot be read or makes no sense (damaged, truncated, written by
+ * another version) is a miss, reported through `warn`, never a failed run.
+ */
+export async function loadStatistics(path: string, key: string, warn: (m: string) => void = () => {}): Promise<TensorSummary[] | undefined> {
   if (!existsSync(path)) return undefined;
-  let arrays: Map<string, NdArray>;
   try {
-    arrays = await loadNpz(path);
+    return await readStatistics(path, key);
   } catch (e) {
-    if (e instanceof FormatError) return undefined; // a damaged cache is recomputed, not fatal
-    throw e;
+    warn(`WARNING: ignoring the unreadable statistics cache ${path} (${(e as Error).message}); computing the statistics again`);
+    return undefined;
   }
+}
+
+async function readStatistics(path: string, key: string): Promise<TensorSummary[] | undefined> {
+  const arrays = await loadNpz(path);
   const meta = arrays.get('meta');
-  if (!meta) return undefined;
-  const parsed = JSON.parse(new TextDecoder().decode(meta.data as Uint8Array), jsonNumbersBack) as { format: number; key: string; records: Scalars[] };
+  if (!meta || !(meta.data instanceof Uint8Array)) throw new FormatError('no meta record');
+  const parsed = JSON.parse(new TextDecoder().decode(meta.data), jsonNumbersBack) as { format?: unknown; key?: unknown; records?: unknown };
   if (parsed.format !== CACHE_FORMAT || parsed.key !== key) return undefined;
-  return parsed.records.map((r, i) => {
+  if (!Array.isArray(parsed.records)) throw new FormatError('no records');
+  return (parsed.records as Scalars[]).map((r, i) => {
     const counts = arrays.get(`hist_${i}`)?.data;
-    if (!(counts instanceof Float64Array)) throw new FormatError(`statistics cache ${path} lacks histogram ${i}`);
+    if (!(counts instanceof Float64Array)) throw new FormatError(`histogram ${i} is missing`);
+    if (typeof r?.info?.name !== 'string' || typeof r.hist?.width !== 'number') throw new FormatError(`record ${i} is malformed`);
     const { hist, torch, ...rest } = r;
     const h: Histogram = { counts, width: hist.width, th: hist.th };
     const torchHist = arrays.get(`torch_${i}`)?.data;

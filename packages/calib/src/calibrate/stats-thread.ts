@@ -40,6 +40,7 @@ export class StatsThread {
   private failure: Error | undefined;
   private result: ((s: TensorSummary[]) => void) | undefined;
   private rejectResult: ((e: Error) => void) | undefined;
+  private terminating = false;
 
   private constructor(private readonly worker: Worker, warn: (m: string) => void) {
     worker.on('message', (m: FromStatsThread) => {
@@ -52,9 +53,11 @@ export class StatsThread {
       else this.fail(rebuild(m));
     });
     worker.on('error', (e) => this.fail(e));
+    // An exit we did not ask for (before or after summarize) must fail the run: a producer waiting
+    // for queue room would otherwise wait for acks that never come.
     worker.on('exit', (code) => {
-      if (!this.result) return;
-      this.fail(new Error(`the statistics thread exited (code ${code})`));
+      if (this.terminating) return;
+      this.fail(new Error(`the statistics thread exited unexpectedly (code ${code})`));
     });
   }
 
@@ -89,6 +92,7 @@ export class StatsThread {
   }
 
   async terminate(): Promise<void> {
+    this.terminating = true;
     this.result = undefined;
     await this.worker.terminate();
   }

@@ -95,7 +95,8 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   const debugCmd = parseDebugCmd(flags.debug_cmd);
   const method = resolveMethod(flags.cali_method, debugCmd);
   if (debugCmd.has('fp8')) notYet('debug_cmd fp8', 'fp8 tables are not implemented yet');
-  if (method === 'percentile9999' && debugCmd.has('use_percentile9999')) tuneNum = 0; // spec §4.10
+  // spec §4.10: the key in debug_cmd turns tuning off whichever method wins
+  const noTune = debugCmd.has('use_percentile9999');
   const processor = (flags.processor ?? flags.chip ?? 'bm1684x').toLowerCase();
   const target = findTarget(processor);
   if (!target) {
@@ -112,8 +113,10 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   const name = module.name ?? basename(mlirFile, extname(mlirFile));
 
   const samples = await selectSamples({ dataset: flags.dataset, dataList: flags.data_list, inputNum });
-  const tuneSamples = flags.tune_list ? await selectSamples({ dataList: flags.tune_list, inputNum: 0 }) : undefined;
+  // spec §1.2: the tune list is selected with num = --tune_num (0 = all), then tune_num := its length
+  const tuneSamples = flags.tune_list ? await selectSamples({ dataList: flags.tune_list, inputNum: tuneNum }) : undefined;
   if (tuneSamples) tuneNum = tuneSamples.entries.length;
+  if (noTune) tuneNum = 0;
   for (const w of [...(samples.warnings ?? []), ...(tuneSamples?.warnings ?? [])]) process.stderr.write(`warning: ${w}\n`);
   out(`run_calibration: ${mlirFile}, ${samples.entries.length} ${samples.kind} samples, method ${method}${tuneNum > 0 ? `, tune ${tuneNum}` : ''}`);
 
