@@ -68,6 +68,8 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   const log = req.log ?? (() => {});
   const timings: CalibrationTimings = { dataMs: 0, inferenceMs: 0, statisticsMs: 0, statisticsThreadMs: 0, thresholdMs: 0, tuneMs: 0, cacheMs: 0 };
   const data = calibrationData(req.samples, req.module);
+  // the sample count sets the percentile levels' tail lengths and keys the cache: make it exact
+  const count = data.exactCount ? await data.exactCount() : data.count;
   const torch = req.method === 'torch_observer';
   const warnings: string[] = [];
 
@@ -80,7 +82,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
       module: req.module,
       sampleFiles: req.samples.entries.flat(),
       binNum: req.histogramBinNum,
-      inputNum: data.count,
+      inputNum: count,
       torchObserver: torch,
       bits: req.int4 ? 4 : 8,
       backend: req.backend,
@@ -93,7 +95,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   const fromCache = summaries !== undefined;
 
   if (!summaries) {
-    summaries = await collectStatistics(req, data.count, data.samples(), progress, timings);
+    summaries = await collectStatistics(req, count, data.samples(), progress, timings);
     if (cacheFile && key) {
       t = performance.now();
       // the cache is a shortcut: a folder we cannot write costs the next run time, not this run

@@ -10,7 +10,7 @@
 // Samples are decoded a few ahead of the consumer, so decoding overlaps inference.
 import { extname } from 'node:path';
 import {
-  f16BitsToNumber, loadNpy, loadNpz, ndarray, shapeSize, UserError,
+  f16BitsToNumber, listNpz, loadNpy, loadNpz, ndarray, shapeSize, UserError,
   type Module, type NdArray, type Op, type TensorType,
 } from '@tpu-quant/ir';
 import { preprocessFromInputOp, type PreprocessConfig } from '../preprocess/config.js';
@@ -25,6 +25,11 @@ export interface CalibrationData {
    * pass has run it is the number of lines (an upper bound), then the exact count.
    */
   readonly count: number;
+  /**
+   * The exact number of samples, reading only what it needs (npz array headers). Present where
+   * `count` may be an upper bound (npz data with batch size > 1).
+   */
+  readonly exactCount?: () => Promise<number>;
   /**
    * The calibration table's "# sample number": lines / B for images (after padding), lines for
    * npz and npy (TPU-MLIR counts before batching and before dropping an incomplete last sample).
@@ -86,6 +91,17 @@ export function calibrationData(list: SampleList, module: Module, opts: { limit?
           return count;
         },
         headerSampleNumber: n,
+        ...(exact
+          ? {}
+          : {
+              exactCount: async () => {
+                if (!exact) {
+                  count = Math.min(await countNpzSamples(files, inputs, batch), limit);
+                  exact = true;
+                }
+                return count;
+              },
+            }),
         async *samples() {
           let yielded = 0;
           if (limit === 0) return;
@@ -187,6 +203,35 @@ async function* npzSamples(files: readonly string[], inputs: readonly ModelInput
     yield new Map(inputs.map((inp) => [inp.name, conform(sample.get(inp.name)!, inp, file)]));
     sample = new Map();
   }
+}
+
+/**
+ * How many samples npzSamples will yield, from the arrays' headers alone: the same accumulation of
+ * rows to a batch, decided by the last input. Files it cannot judge (a missing input) count as
+ * npzSamples would fail on them: the run reports the error when it reaches them.
+ */
+async function countNpzSamples(files: readonly string[], inputs: readonly ModelInput[], batch: number): Promise<number> {
+  const single = inputs.length === 1;
+  const pending = new Map<string, number>();
+  let samples = 0;
+  for (const file of files) {
+    const entries = await listNpz(file);
+    let ready = false;
+    for (const inp of inputs) {
+      const e = single && entries.length === 1 ? entries[0] : entries.find((x) => x.name === inp.name);
+      const rows = e?.shape[0] ?? 1;
+      if (rows > 1) {
+        ready = true;
+        continue;
+      }
+      const have = (pending.get(inp.name) ?? 0) + rows;
+      ready = have >= batch;
+      if (ready) pending.delete(inp.name);
+      else pending.set(inp.name, have);
+    }
+    if (ready) samples++;
+  }
+  return samples;
 }
 
 function onlyArray(npz: Map<string, NdArray>, inp: ModelInput, file: string): NdArray {
