@@ -198,7 +198,9 @@ function printSummary(
 ): void {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const t = r.timings;
-  out(`calibration table: ${o.table} (${r.rows.length} tensors, method ${o.method}${r.tuneNumber ? `, tuned on ${r.tuneNumber} samples` : ''})`);
+  // TPU-MLIR writes the tune number for every method; only some can change under tuning (§4.10)
+  const tuned = !r.tuneNumber ? '' : r.timings.tuneMs > 0 ? `, tuned on ${r.tuneNumber} samples` : `, tune number ${r.tuneNumber} (tuning cannot change ${o.method} thresholds)`;
+  out(`calibration table: ${o.table} (${r.rows.length} tensors, method ${o.method}${tuned})`);
   out(`shape ops: ${o.shapeOps} -> ${o.shapeOpsFile}`);
   out(`samples: ${r.sampleNumber}${r.fromCache ? ' (statistics from cache)' : ''}`);
   out(
