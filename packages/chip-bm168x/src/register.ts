@@ -26,7 +26,7 @@ export function registerBm168x(): void {
       summary: 'lower a calibrated top module to the tpu dialect (BM1684X family, INT8 first slice)',
       options: {
         chip: { type: 'enum', default: 'bm1684x', values: BM1684X_FAMILY, doc: 'processor' },
-        mode: { type: 'enum', default: 'INT8', values: MODES, doc: 'quantization mode (INT8 only so far)' },
+        mode: { type: 'enum', default: 'INT8', values: MODES, doc: 'quantization mode: INT8, F32, F16 or BF16' },
         asymmetric: { type: 'bool', default: false, doc: 'asymmetric INT8 (not yet)' },
       },
       run: (m, o) => {

@@ -2,7 +2,7 @@
 // Flatten, MatMul, Softmax, and a Sigmoid through a LUT): the structure of the lowered module, and
 // its outputs on the js runtime against the float module within the quantization error.
 import { describe, expect, it } from 'vitest';
-import { f32, getPass, getTarget, ndarray, printMlir, parseMlir, runPipeline, type Module } from '@tpu-quant/ir';
+import { f16, getPass, getTarget, ndarray, printMlir, parseMlir, runPipeline, type Module } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import { importCalibration, propagateCalibration, lowerTopToTpu, type CalibrationRow } from '../src/index.js';
 import { Graph, top } from './helpers.js';
@@ -114,12 +114,13 @@ describe('convert-top-to-tpu{chip=bm1684x mode=INT8}', () => {
       { name: 'e', threshold: 7, min: 0, max: 7 },
       { name: 'c', threshold: 5, min: -5, max: 5 },
     ]);
-    expect(() => lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F16' })).toThrow(/not lowered yet/);
+    expect(() => lowerTopToTpu(m, { chip: 'bm1684x', mode: 'INT4' })).toThrow(/not lowered yet/);
     const rep = lowerTopToTpu(m, { chip: 'bm1684x', mode: 'INT8' });
     expect(rep.int8).toBe(1);
     expect(rep.float.get('top.Exp')).toBe(1);
     const types = m.main.ops.map((o) => o.type).filter((t) => t !== 'top.Weight' && t !== 'top.None' && t !== 'func.return');
-    expect(types).toEqual(['top.Input', 'top.Exp', 'tpu.Cast', 'tpu.Conv2D', 'tpu.Cast']);
-    expect(m.main.ops.find((o) => o.type === 'top.Exp')!.result().type).toEqual(expect.objectContaining({ element: f32 }));
+    // the fallback computes in the chip's float type for mixing (F16 on bm1684x, deploy.md §3.8)
+    expect(types).toEqual(['top.Input', 'tpu.Cast', 'top.Exp', 'tpu.Cast', 'tpu.Conv2D', 'tpu.Cast']);
+    expect(m.main.ops.find((o) => o.type === 'top.Exp')!.result().type).toEqual(expect.objectContaining({ element: f16 }));
   });
 });

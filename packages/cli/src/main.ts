@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerNpzTool } from './commands/npz-tool.js';
+import { registerModelDeploy } from './commands/model-deploy.js';
 import { registerModelRunner } from './commands/model-runner.js';
 import { registerModelTransform } from './commands/model-transform.js';
 import { registerOpt } from './commands/opt.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerModelTransform(program);
   registerModelRunner(program);
   registerRunCalibration(program);
+  registerModelDeploy(program);
   registerOpt(program);
   registerNpzTool(program);
   registerProcessors(program);

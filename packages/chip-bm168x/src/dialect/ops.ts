@@ -1,14 +1,17 @@
-// The `tpu` dialect ops the BM1684X-family INT8 lowering produces, declared once with ir's op DSL
-// (tools/gen-ops turns this table into ./generated: typed builders and attribute readers).
+// The `tpu` dialect ops the BM1684X-family lowering (INT8 and float modes) produces, declared once
+// with ir's op DSL (tools/gen-ops turns this table into ./generated: typed builders and attribute
+// readers).
 // Names, operands and attributes follow TPU-MLIR's include/tpu_mlir/Dialect/Tpu/IR/TpuOps.td.
 //
 // Deliberate differences from TPU-MLIR (first slice of issue #6):
-// - Enum attributes (`quant_mode`, `pool_mode`, `round_mode`) are plain strings here
+// - Enum attributes (`quant_mode`, `pool_mode`, `round_mode`, `mode` of tpu.Active) are plain strings here
 //   ("MultiplierShift"), where TPU-MLIR prints `#tpu<rq_mode MultiplierShift>`; our readers
 //   accept both spellings.
 // - Only the operands and attributes this lowering writes or its kernels read are declared
 //   (e.g. no `buffer` operands, no f8/int4 attributes, no layer-group `ginfo`).
 // - tpu.Softmax carries its lookup-table operands as None: it is lowered in float only.
+// - Float modes (F32/F16/BF16) reuse these ops with f32/f16/bf16 element types, as TPU-MLIR does;
+//   tpu.Active declares only the modes we lower.
 // - Result types are always given by the lowering (quantized element types cannot be inferred),
 //   so only the shape-preserving ops have shape functions.
 import { defineDialect, opDsl } from '@tpu-quant/ir';
@@ -23,6 +26,8 @@ const ROUND_MODES = [
 export const REQUANT_MODES = ['TFLite_LShift', 'TFLite', 'MultiplierShift', 'OnlyShift', 'QDM', 'OnlyScale'] as const;
 /** `tpu::PoolMode`. */
 export const POOL_MODES = ['Avg', 'Max'] as const;
+/** The subset of `tpu::ActiveMode` the float lowering emits (TPU-MLIR has ~30 more). */
+export const ACTIVE_MODES = ['SIGMOID', 'TANH', 'SILU', 'EXP', 'LOG', 'SQRT', 'ABS'] as const;
 
 const roundMode = () => optional(enumOf(ROUND_MODES, 'HalfAwayFromZero'));
 const fuseRelu = { do_relu: bool(false), relu_limit: f64(-1) };
@@ -122,6 +127,12 @@ export const tpuOps = defineDialect('tpu', {
       buffer: omittable(optional(tensor())),
     },
     attrs: { axis: si32(), log: bool(false), beta: f64(1), round_mode: roundMode() },
+    shape: sameShape,
+  }),
+  Active: op({
+    summary: 'Elementwise activation in float (F32/F16/BF16): computes in f32, result rounded to its element type',
+    operands: { input: tensor() },
+    attrs: { mode: enumOf(ACTIVE_MODES), coeffs: optional(f64Array()) },
     shape: sameShape,
   }),
   Reshape: op({

@@ -1,10 +1,10 @@
 // tpu.Add (spec deploy.md §3.10 Add): INT8 y = saturate(Σ_i RightShiftRound(q_i · m_i, r_i, HalfUp)),
 // a fused ReLU clamping at 0 (relu_limit quantized with the output scale); inputs broadcast
-// numpy-style. A float Add (f32 result) sums coeff_i · x_i.
+// numpy-style. A float Add sums coeff_i · x_i and rounds to its element type (f32/f16/bf16).
 import type { NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { addAttrs } from '../dialect/generated/attrs.js';
-import { clamp, f32Out, mulShiftHalfUp, outShapeOf, quantOf, reluBounds } from './common.js';
+import { clamp, floatIn, floatOut, mulShiftHalfUp, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
 
 /** For each input, the flat offset of every output element (numpy broadcasting, right-aligned). */
@@ -42,8 +42,8 @@ export function addKernel(ctx: KernelContext): NdArray {
   const n = shape.reduce((p, d) => p * d, 1);
   const outQ = quantOf(ctx.outputTypes[0]);
   const out = new Float32Array(n);
-  const terms = ctx.inputs.map((x, i) => {
-    if (!x) throw new Error(`tpu.Add "${ctx.op.name ?? '?'}": operand ${i} is None`);
+  const terms = ctx.inputs.map((_, i) => {
+    const x = floatIn(ctx, i);
     return { data: x.data as Float32Array, idx: broadcastIndex(x.shape, shape) };
   });
   if (outQ) {
@@ -67,5 +67,5 @@ export function addKernel(ctx: KernelContext): NdArray {
       out[k] = a.do_relu ? floatRelu(s, a.relu_limit) : s;
     }
   }
-  return f32Out(shape, out);
+  return floatOut(ctx, shape, out);
 }

@@ -4,6 +4,7 @@
 import type { Module, NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
 import { ndarray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
+import { roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { mulRightShiftRound, rightShiftRound, storageRange } from '../quant/rounding.js';
 import { quantParamsOfUniform, type QuantParams } from '../quant/scales.js';
 
@@ -99,4 +100,34 @@ export function reluBounds(q: QuantParams, doRelu: boolean, reluLimit: number): 
 /** [n, c, h, w] of a rank-4 shape (rank 3: h = 1). */
 export function nchw(shape: readonly number[]): [number, number, number, number] {
   return shape.length === 3 ? [shape[0]!, shape[1]!, 1, shape[2]!] : [shape[0]!, shape[1]!, shape[2]!, shape[3]!];
+}
+
+/** The float element name of a tensor type (f32, f16, bf16, ...); undefined for others. */
+export function floatNameOf(t: TensorType | undefined): string | undefined {
+  return t?.element.kind === 'float' ? t.element.name : undefined;
+}
+
+/** `data` rounded to f16 / bf16 when `name` says so (a new array), else `data` itself. */
+export function roundFloat(name: string | undefined, shape: readonly number[], data: Float32Array): Float32Array {
+  if (name === 'f16') return roundToF16(ndarray('f32', shape, data)).data;
+  if (name === 'bf16') return roundToBF16(ndarray('f32', shape, data)).data;
+  return data;
+}
+
+/**
+ * Operand i's data as the values its declared float type holds. A tpu float op's result is
+ * already rounded; a top op left in f16/bf16 computes in f32 on the runtime and is rounded here,
+ * where a tpu op reads it (weights are stored in their type: nothing to do).
+ */
+export function floatIn(ctx: KernelContext, i: number): NdArray {
+  const x = operandData(ctx, i);
+  const v = ctx.op.operands[i];
+  if (!v || v.type.kind !== 'tensor' || v.producer?.type === 'top.Weight' || v.producer?.type?.startsWith('tpu.')) return x;
+  const data = roundFloat(floatNameOf(v.type), x.shape, x.data as Float32Array);
+  return data === x.data ? x : ndarray('f32', x.shape, data);
+}
+
+/** A float result of `shape`: `data` rounded to result i's element type (f16 / bf16 / f32). */
+export function floatOut(ctx: KernelContext, shape: readonly number[], data: Float32Array, i = 0): NdArray {
+  return f32Out(shape, roundFloat(floatNameOf(ctx.outputTypes[i]), shape, data));
 }

@@ -1,19 +1,20 @@
 // tpu.Conv2D, INT8 (spec deploy.md §3.10 Conv 5): acc = Σ Wq·q_in + bias_i32 (int32, exact),
 // y = saturate(RightShiftRound(acc · m_c, r_c, HalfUp) + ZPo), a fused ReLU clamping at ZPo and
 // at the quantized relu_limit. TPU-MLIR's Conv2D inference requants with HalfUp whatever the
-// op's round_mode says; so does this kernel. A float Conv2D (f32 in and out) computes in f64.
+// op's round_mode says; so does this kernel. A float Conv2D (f32/f16/bf16) accumulates in f64
+// and rounds its result to its element type (f16/bf16 filters arrive decoded; the bias stays f32).
 import type { NdArray } from '@tpu-quant/ir';
 import { UserError } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { conv2DAttrs } from '../dialect/generated/attrs.js';
-import { clamp, exactWeight, f32Out, mulShiftHalfUp, nchw, operandData, operandQuant, outShapeOf, quantOf, reluBounds } from './common.js';
+import { clamp, exactWeight, floatIn, floatOut, mulShiftHalfUp, nchw, operandData, operandQuant, outShapeOf, quantOf, reluBounds } from './common.js';
 
 export function conv2dKernel(ctx: KernelContext): NdArray {
   const op = ctx.op;
   const a = conv2DAttrs(op);
   if (a.kernel_shape.length !== 2) throw new UserError('E_UNSUPPORTED_OP', `tpu.Conv2D "${op.name ?? '?'}" with a ${a.kernel_shape.length}-D kernel`);
-  const x = operandData(ctx, 0).data as Float32Array;
-  const w = operandData(ctx, 1).data as Float32Array;
+  const x = floatIn(ctx, 0).data as Float32Array;
+  const w = floatIn(ctx, 1).data as Float32Array;
   const bias = ctx.inputs[2] ? exactWeight(ctx, 2) : undefined;
   const [n, ic, ih, iw] = nchw(operandData(ctx, 0).shape);
   const shape = outShapeOf(ctx);
@@ -68,7 +69,7 @@ export function conv2dKernel(ctx: KernelContext): NdArray {
       }
     }
   }
-  return f32Out(shape, out);
+  return floatOut(ctx, shape, out);
 }
 
 export function floatRelu(v: number, limit: number): number {

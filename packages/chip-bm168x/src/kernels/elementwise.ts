@@ -1,10 +1,12 @@
-// The data-movement and table ops: tpu.Lut, tpu.Cast, tpu.Reshape, and the float tpu.Softmax.
+// The data-movement and table ops: tpu.Lut, tpu.Cast, tpu.Reshape, and the float tpu.Softmax and
+// tpu.Active. Float results are rounded to their element type (f32 / f16 / bf16).
 import type { NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
-import { softmaxAttrs } from '../dialect/generated/attrs.js';
+import { UserError } from '@tpu-quant/ir';
+import { activeAttrs, softmaxAttrs } from '../dialect/generated/attrs.js';
 import { lutIndex } from '../quant/lut.js';
 import { quantize } from '../quant/scales.js';
-import { f32Out, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
+import { f32Out, floatIn, floatOut, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
 
 /** tpu.Lut: out[i] = table[raw byte of in[i]] (spec §3.10 "Unary activations"). */
 export function lutKernel(ctx: KernelContext): NdArray {
@@ -18,11 +20,12 @@ export function lutKernel(ctx: KernelContext): NdArray {
 
 /**
  * tpu.Cast (spec §3.6): float → int8/uint8 q = saturate(round_half_away(x / S) + ZP);
- * int8/uint8 → float x = S · (q − ZP) (in f32); float → float copies (f16/bf16 casts are not
- * simulated yet: this slice only lowers to f32).
+ * int8/uint8 → float x = S · (q − ZP) (in f32, then rounded to the float type: dequantizing
+ * straight to f16 / bf16 is one cast); float → float rounds to the result type (f32 → f16 / bf16
+ * round to nearest even, f16 / bf16 → f32 is exact).
  */
 export function castKernel(ctx: KernelContext): NdArray {
-  const x = operandData(ctx, 0).data as Float32Array;
+  const x = floatIn(ctx, 0).data as Float32Array;
   const inQ = operandQuant(ctx.op, 0);
   const outQ = quantOf(ctx.outputTypes[0]);
   const out = new Float32Array(x.length);
@@ -34,18 +37,18 @@ export function castKernel(ctx: KernelContext): NdArray {
     // requantizing casts are not produced by this lowering; go through float
     for (let i = 0; i < x.length; i++) out[i] = quantize(inQ.scale * (x[i]! - inQ.zeroPoint), outQ);
   } else out.set(x);
-  return f32Out(outShapeOf(ctx), out);
+  return floatOut(ctx, outShapeOf(ctx), out);
 }
 
 /** tpu.Reshape: the same data, the declared shape. */
 export function reshapeKernel(ctx: KernelContext): NdArray {
-  return f32Out(outShapeOf(ctx), operandData(ctx, 0).data as Float32Array);
+  return f32Out(outShapeOf(ctx), floatIn(ctx, 0).data as Float32Array);
 }
 
 /** tpu.Softmax in float (f64 sums, max subtracted); `log` gives log-softmax. */
 export function softmaxKernel(ctx: KernelContext): NdArray {
   const a = softmaxAttrs(ctx.op);
-  const x = operandData(ctx, 0);
+  const x = floatIn(ctx, 0);
   const xd = x.data as Float32Array;
   const rank = x.shape.length;
   const axis = a.axis < 0 ? a.axis + rank : a.axis;
@@ -66,5 +69,27 @@ export function softmaxKernel(ctx: KernelContext): NdArray {
       }
     }
   }
-  return f32Out(outShapeOf(ctx), out);
+  return floatOut(ctx, outShapeOf(ctx), out);
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+const ACTIVE: Readonly<Record<string, (x: number) => number>> = {
+  SIGMOID: sigmoid,
+  TANH: Math.tanh,
+  SILU: (x) => x * sigmoid(x),
+  EXP: Math.exp,
+  LOG: Math.log,
+  SQRT: Math.sqrt,
+  ABS: Math.abs,
+};
+
+/** tpu.Active: f(x) elementwise in float (coeffs are not used by these modes). */
+export function activeKernel(ctx: KernelContext): NdArray {
+  const a = activeAttrs(ctx.op);
+  const f = ACTIVE[a.mode];
+  if (!f) throw new UserError('E_UNSUPPORTED_OP', `tpu.Active "${ctx.op.name ?? '?'}" with mode ${a.mode}`, `supported modes: ${Object.keys(ACTIVE).join(', ')}`);
+  const x = floatIn(ctx, 0).data as Float32Array;
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  return floatOut(ctx, outShapeOf(ctx), out);
 }

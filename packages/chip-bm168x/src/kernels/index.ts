@@ -1,10 +1,11 @@
 // Registers the js (reference, integer-exact) kernels of the `tpu` ops in the runtime's registry.
+// Float results (F32/F16/BF16 modes) are computed in f32/f64 and rounded to their element type.
 // There is no wasm integer path yet: sessions on the wasm backend fall back to these per op.
 import { getKernel, registerKernel, type KernelContext } from '@tpu-quant/runtime';
 import type { NdArray } from '@tpu-quant/ir';
 import { addKernel } from './add.js';
 import { conv2dKernel } from './conv2d.js';
-import { castKernel, lutKernel, reshapeKernel, softmaxKernel } from './elementwise.js';
+import { activeKernel, castKernel, lutKernel, reshapeKernel, softmaxKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
 import { pool2dKernel } from './pool2d.js';
 
@@ -17,6 +18,7 @@ const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
   'tpu.Cast': castKernel,
   'tpu.Softmax': softmaxKernel,
   'tpu.Reshape': reshapeKernel,
+  'tpu.Active': activeKernel,
 };
 
 /** Registers every tpu kernel once (a second call, e.g. a package loaded twice, does nothing). */

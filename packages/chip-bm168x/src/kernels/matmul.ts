@@ -1,20 +1,21 @@
 // tpu.MatMul with a 2-D right operand (spec deploy.md §3.10 MatMul / FC): INT8
 // acc = Σ_k q_in·Wq + bias_i32, y = saturate(RightShiftRound(acc · m, r, HalfUp) + ZPo), per-tensor
-// (m, r) (`multipliers`/`rshifts` of length 1; per-channel when they have N entries). Float: f64 sums.
+// (m, r) (`multipliers`/`rshifts` of length 1; per-channel when they have N entries). Float: f64 sums,
+// the result rounded to its element type (f32/f16/bf16; an f16/bf16 right operand arrives decoded).
 // Batched right operands and transposed left/output are not handled yet (the lowering keeps
 // such MatMuls float).
 import type { NdArray } from '@tpu-quant/ir';
 import { UserError } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { matMulAttrs } from '../dialect/generated/attrs.js';
-import { clamp, exactWeight, f32Out, mulShiftHalfUp, operandData, outShapeOf, quantOf, reluBounds } from './common.js';
+import { clamp, exactWeight, floatIn, floatOut, mulShiftHalfUp, operandData, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
 
 export function matmulKernel(ctx: KernelContext): NdArray {
   const op = ctx.op;
   const a = matMulAttrs(op);
-  const x = operandData(ctx, 0);
-  const w = operandData(ctx, 1);
+  const x = floatIn(ctx, 0);
+  const w = floatIn(ctx, 1);
   if (w.shape.length !== 2 || a.left_transpose || a.output_transpose || a.hdim_is_batch) {
     throw new UserError('E_UNSUPPORTED_OP', `tpu.MatMul "${op.name ?? '?'}": only a 2-D right operand without left/output transposes is supported`);
   }
@@ -40,5 +41,5 @@ export function matmulKernel(ctx: KernelContext): NdArray {
       } else out[i * nOut + j] = a.do_relu ? floatRelu(acc, a.relu_limit) : acc;
     }
   }
-  return f32Out(shape, out);
+  return floatOut(ctx, shape, out);
 }

@@ -3,16 +3,16 @@
 // (padding counted as zeros, i.e. the multiplier was computed for the full kh·kw window) times
 // multiplier >> rshift with HalfUp rounding, as applyMultiplierAndRShift's default; a float
 // scale/offset pool (the asymmetric path) is not lowered yet. Float pools follow
-// count_include_pad.
+// count_include_pad and round their result to its element type (f32/f16/bf16).
 import type { NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { pool2DAttrs } from '../dialect/generated/attrs.js';
-import { clamp, f32Out, mulShiftHalfUp, nchw, operandData, outShapeOf, quantOf, reluBounds } from './common.js';
+import { clamp, floatIn, floatOut, mulShiftHalfUp, nchw, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
 
 export function pool2dKernel(ctx: KernelContext): NdArray {
   const a = pool2DAttrs(ctx.op);
-  const x = operandData(ctx, 0);
+  const x = floatIn(ctx, 0);
   const xd = x.data as Float32Array;
   const [n, c, ih, iw] = nchw(x.shape);
   const shape = outShapeOf(ctx);
@@ -51,5 +51,5 @@ export function pool2dKernel(ctx: KernelContext): NdArray {
       }
     }
   }
-  return f32Out(shape, out);
+  return floatOut(ctx, shape, out);
 }

@@ -1,7 +1,9 @@
 // What the per-op lowerings share: the builder, the calibrated range of every (original) tensor,
-// and the casts between int8 and float (spec deploy.md §3.6), made once per value and type.
-import type { CalibratedQuantType, Module, NdArray, Op, TensorType, UniformQuantType, Value } from '@tpu-quant/ir';
-import { OpBuilder, tensorType } from '@tpu-quant/ir';
+// and the casts between int8 and float and between float types (spec deploy.md §3.6), made once
+// per value and type.
+import type { CalibratedQuantType, FloatType, Module, NdArray, Op, TensorType, UniformQuantType, Value } from '@tpu-quant/ir';
+import { f32, OpBuilder, tensorType } from '@tpu-quant/ir';
+import { floatWeightData } from './float-weights.js';
 import { quantParamsOfUniform, uniformTypeFor, type QuantParams } from '../quant/scales.js';
 import { calibratedOf, expressedOf } from '../calibration/calibrated.js';
 import { cast } from '../dialect/generated/builders.js';
@@ -11,6 +13,7 @@ export class LoweringContext {
   /** The calibrated range of values that are float now but had one (inputs, float fallbacks). */
   private readonly ranges = new Map<Value, CalibratedQuantType>();
   private readonly casts = new Map<Value, Map<string, Value>>();
+  private readonly floatWeights = new Map<Value, Map<string, Value>>();
   private readonly names = new Set<string>();
 
   constructor(
@@ -32,12 +35,17 @@ export class LoweringContext {
     this.ranges.set(v, range);
   }
 
-  /** Makes a calibrated value float (its expressed type), remembering its range. */
-  makeFloat(v: Value): void {
+  /**
+   * Makes a calibrated value float, remembering its range: element type `t`, or its expressed
+   * type (f32). A value of some other float type becomes `t` too; others are left alone.
+   */
+  makeFloat(v: Value, t?: FloatType): void {
+    if (v.type.kind !== 'tensor') return;
     const c = calibratedOf(v);
-    if (!c || v.type.kind !== 'tensor') return;
-    this.ranges.set(v, c);
-    v.type = tensorType(v.type.shape, expressedOf(v));
+    if (c) {
+      this.ranges.set(v, c);
+      v.type = tensorType(v.type.shape, t ?? expressedOf(v));
+    } else if (t && v.type.element.kind === 'float') v.type = tensorType(v.type.shape, t);
   }
 
   /** The int8/uint8 type a calibrated value gets (`getQuantInt8Type`). */
@@ -59,11 +67,34 @@ export class LoweringContext {
     return this.castTo(v, t, e.storage.signedness === 'unsigned' ? 'u8' : 'i8');
   }
 
-  /** `v` as a float value: itself, or a dequantizing tpu.Cast (`<name>_f32`). */
-  float(v: Value): Value {
-    const u = uniformOf(v);
-    if (!u || v.type.kind !== 'tensor') return v;
-    return this.castTo(v, tensorType(v.type.shape, u.expressed), u.expressed.name);
+  /**
+   * `v` as a float value of type `t` (default: f32): itself when it has that type (or is not a
+   * tensor), else a tpu.Cast named `<name>_<t>` (dequantizing, or float → float).
+   */
+  float(v: Value, t: FloatType = f32): Value {
+    if (v.type.kind !== 'tensor') return v;
+    const e = v.type.element;
+    if (e.kind === 'float' ? e.name === t.name : e.kind !== 'quant.uniform') return v;
+    return this.castTo(v, tensorType(v.type.shape, t), t.name);
+  }
+
+  /**
+   * Weight `v` (a top.Weight holding f32 data) stored in float type `t`: itself for f32, else a new
+   * weight `<name>_f16` / `<name>_bf16` holding the rounded values (made once per weight and
+   * type, before `before`). Undefined when `v` is not a loaded f32 weight.
+   */
+  floatWeight(v: Value, t: FloatType, before: Op): Value | undefined {
+    const p = v.producer;
+    const w = p?.type === 'top.Weight' && p.name !== undefined ? this.module.weights.get(p.name) : undefined;
+    if (!w || (w.dtype !== 'f32' && w.dtype !== 'f64')) return undefined;
+    if (t.name === 'f32' || t.name === 'f64') return v;
+    let byType = this.floatWeights.get(v);
+    if (!byType) this.floatWeights.set(v, (byType = new Map()));
+    const hit = byType.get(t.name);
+    if (hit) return hit;
+    const out = this.weight(`${p!.name!}_${t.name}`, floatWeightData(w, t), before);
+    byType.set(t.name, out);
+    return out;
   }
 
   private castTo(v: Value, t: TensorType, suffix: string): Value {

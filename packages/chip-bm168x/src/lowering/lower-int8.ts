@@ -75,7 +75,16 @@ const add: Int8Lowering = (op, cx) => {
 };
 
 /** Avg/max pooling over the last two axes of a rank-4 input. */
-function pool2d(op: Op, cx: LoweringContext, mode: 'Avg' | 'Max', w: { kernel: number[]; strides: number[]; pads: number[]; countIncludePad: boolean; doRelu: boolean; reluLimit: number }): Value | undefined {
+export interface PoolWindow {
+  readonly kernel: number[];
+  readonly strides: number[];
+  readonly pads: number[];
+  readonly countIncludePad: boolean;
+  readonly doRelu: boolean;
+  readonly reluLimit: number;
+}
+
+function pool2d(op: Op, cx: LoweringContext, mode: 'Avg' | 'Max', w: PoolWindow): Value | undefined {
   const src = op.operand(0);
   const input = cx.int8(src);
   const outT = cx.quantTypeOf(op.result());
@@ -104,7 +113,8 @@ function pool2d(op: Op, cx: LoweringContext, mode: 'Avg' | 'Max', w: { kernel: n
   ).result();
 }
 
-function poolWindow(op: Op, a: ReturnType<typeof top.avgPoolAttrs>): Parameters<typeof pool2d>[3] | undefined {
+/** The window of an Avg/MaxPool this slice lowers (2-D, no ceil_mode, auto_pad or dilation); undefined otherwise. */
+export function poolWindow(op: Op, a: ReturnType<typeof top.avgPoolAttrs>): PoolWindow | undefined {
   if (a.is_adaptive || a.ceil_mode || (a.auto_pad && a.auto_pad !== 'NOTSET') || a.dilations?.some((d) => d !== 1)) return undefined;
   const shape = (op.operand(0).type as TensorType).shape;
   const kernel = a.kernel_shape.length > 0 ? a.kernel_shape : shape.slice(2);
@@ -127,12 +137,18 @@ const maxPool: Int8Lowering = (op, cx) => {
  * that path was not read line-by-line); other reductions stay float.
  */
 const reduce: Int8Lowering = (op, cx) => {
+  const w = reduceMeanWindow(op);
+  return w && pool2d(op, cx, 'Avg', w);
+};
+
+/** A top.Reduce that is a ReduceMean over H and W of a rank-4 tensor (keepdims) as a pool window. */
+export function reduceMeanWindow(op: Op): PoolWindow | undefined {
   const a = top.reduceAttrs(op);
   const t = op.operand(0).type as TensorType;
   const axes = a.axes.map((x) => (x < 0 ? x + t.shape.length : x)).sort();
   if (a.mode !== 'ReduceMean' || !a.keepdims || t.shape.length !== 4 || axes.join() !== '2,3') return undefined;
-  return pool2d(op, cx, 'Avg', { kernel: t.shape.slice(2), strides: [1, 1], pads: [0, 0, 0, 0], countIncludePad: false, doRelu: false, reluLimit: -1 });
-};
+  return { kernel: t.shape.slice(2), strides: [1, 1], pads: [0, 0, 0, 0], countIncludePad: false, doRelu: false, reluLimit: -1 };
+}
 
 /** Reshape-like ops pass the int8 data through with the input's type (ranges equal after §3.4). */
 const reshape: Int8Lowering = (op, cx) => {

@@ -256,6 +256,25 @@ export function softmaxAttrs(op: Op): SoftmaxAttrValues {
   return readAttrs<SoftmaxAttrValues>(op, tpuOps.ops.Softmax);
 }
 
+/** Attributes of `tpu.Active` as builders take them; left-out ones get the table's defaults. */
+export interface ActiveAttrs {
+  /** enum, required */
+  readonly mode: 'SIGMOID' | 'TANH' | 'SILU' | 'EXP' | 'LOG' | 'SQRT' | 'ABS';
+  /** f64[], optional */
+  readonly coeffs?: readonly number[];
+}
+
+/** Attributes of `tpu.Active` as read back, defaults applied. */
+export interface ActiveAttrValues {
+  mode: 'SIGMOID' | 'TANH' | 'SILU' | 'EXP' | 'LOG' | 'SQRT' | 'ABS';
+  coeffs?: number[];
+}
+
+/** Reads the attributes of a `tpu.Active` with defaults applied; throws on another op type. */
+export function activeAttrs(op: Op): ActiveAttrValues {
+  return readAttrs<ActiveAttrValues>(op, tpuOps.ops.Active);
+}
+
 /** Attributes of `tpu.Reshape` as builders take them; left-out ones get the table's defaults. */
 export interface ReshapeAttrs {
   /** i64[], optional */

@@ -94,6 +94,16 @@ export function softmax(b: OpBuilder, operands: SoftmaxOperands, attrs: A.Softma
   return b.build(tpuOps.ops.Softmax, operands, attrs, opts);
 }
 
+/** Operands of `tpu.Active`. */
+export interface ActiveOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.Active`: Elementwise activation in float (F32/F16/BF16): computes in f32, result rounded to its element type. Results: output. */
+export function active(b: OpBuilder, operands: ActiveOperands, attrs: A.ActiveAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Active, operands, attrs, opts);
+}
+
 /** Operands of `tpu.Reshape`. */
 export interface ReshapeOperands {
   readonly input: ValueLike;

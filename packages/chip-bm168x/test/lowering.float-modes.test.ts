@@ -1,0 +1,174 @@
+// convert-top-to-tpu in F32 / F16 / BF16 on small modules (Conv+ReLU6, depthwise Conv, Add,
+// Sigmoid, Max/AvgPool, Flatten, MatMul, Softmax): the lowered structure, weights stored in the
+// mode's type, TPU-MLIR's F32 exceptions (AvgPool in F16, long Softmax), and outputs on the js
+// runtime against the top module: F32 equal within 1e-6, F16/BF16 within their rounding error.
+import { describe, expect, it } from 'vitest';
+import { bf16, f16, f32, ndarray, parseMlir, printMlir, runPipeline, type Module, type TensorType } from '@tpu-quant/ir';
+import { createSession, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
+import { lowerTopToTpu } from '../src/index.js';
+import { Graph, top } from './helpers.js';
+
+function rand(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+function build(): Module {
+  const g = new Graph([1, 4, 8, 8]);
+  const b = g.b;
+  const w1 = g.weight('w1', ndarray('f32', [8, 4, 3, 3], rand(8 * 36, 1, 0.3)));
+  const b1 = g.weight('b1', ndarray('f32', [8], rand(8, 2, 0.1)));
+  const c1 = top.conv(b, { input: g.x, filter: w1, bias: b1 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], do_relu: true, relu_limit: 6 }, { loc: 'c1' });
+  const w2 = g.weight('w2', ndarray('f32', [8, 1, 3, 3], rand(72, 3, 0.5)));
+  const c2 = top.conv(b, { input: c1, filter: w2 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 }, { loc: 'c2' });
+  const w3 = g.weight('w3', ndarray('f32', [8, 8, 1, 1], rand(64, 4, 0.4)));
+  const c3 = top.conv(b, { input: c1, filter: w3 }, { kernel_shape: [1, 1] }, { loc: 'c3' });
+  const s = top.add(b, { inputs: [c2, c3] }, {}, { loc: 'sum' });
+  const sg = top.sigmoid(b, { input: s }, {}, { loc: 'sig' });
+  const mp = top.maxPool(b, { input: sg }, { kernel_shape: [2, 2], strides: [2, 2] }, { loc: 'mpool' });
+  const p = top.avgPool(b, { input: mp }, { kernel_shape: [4, 4] }, { loc: 'pool' });
+  const fl = top.flatten(b, { input: p }, { start_dim: 1 }, { loc: 'flat' });
+  const w4 = g.weight('w4', ndarray('f32', [8, 5], rand(40, 5, 1)));
+  const b4 = g.weight('b4', ndarray('f32', [5], rand(5, 6, 0.2)));
+  const fc = top.matMul(b, { input: fl, right: w4, bias: b4 }, {}, { loc: 'fc' });
+  const sm = top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' });
+  return g.finish(fc.result(), sm.result(), s.result()).module;
+}
+
+const input = rand(4 * 64, 7, 2);
+const feed = { x: ndarray('f32', [1, 4, 8, 8], input) };
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! ** 2; bb += b[i]! ** 2; }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** max |a − b| / max(1, max |b|). */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0, m = 1;
+  for (let i = 0; i < a.length; i++) { e = Math.max(e, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(b[i]!)); }
+  return e / m;
+}
+
+const opTypes = (m: Module): string[] => m.main.ops.map((o) => o.type).filter((t) => t !== 'top.Weight' && t !== 'top.None' && t !== 'func.return');
+const elementOf = (m: Module, name: string): string => {
+  const op = m.main.ops.find((o) => o.name === name)!;
+  const t = op.result().type as TensorType;
+  return t.element.kind === 'float' ? t.element.name : t.element.kind;
+};
+
+async function outputs(m: Module): Promise<Map<string, Float32Array>> {
+  const r = await (await createSession(m, { backend: 'js' })).run(feed, { capture: 'all' });
+  const out = new Map<string, Float32Array>();
+  for (const [k, v] of r.outputs) out.set(k, v.data as Float32Array);
+  for (const [k, v] of r.tensors) out.set(`tensor:${k}`, v.data as Float32Array);
+  return out;
+}
+
+describe('convert-top-to-tpu{mode=F32}', () => {
+  it('lowers every op to f32 tpu ops and matches the top module within 1e-6', async () => {
+    const ref = await outputs(build());
+    const m = build();
+    const rep = lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F32' });
+    expect(rep.float.size).toBe(0);
+    expect(rep.casts).toBe(0);
+    expect(opTypes(m)).toEqual([
+      'top.Input', 'tpu.Conv2D', 'tpu.Conv2D', 'tpu.Conv2D', 'tpu.Add', 'tpu.Active', 'tpu.Pool2D', 'tpu.Pool2D', 'tpu.Reshape', 'tpu.MatMul', 'tpu.Softmax',
+    ]);
+    const got = await outputs(m);
+    for (const k of ['fc', 'prob', 'sum']) expect(relErr(got.get(k)!, ref.get(k)!)).toBeLessThan(1e-6);
+  });
+});
+
+describe.each([
+  { mode: 'F16', type: f16, round: roundToF16, eps: 2 ** -11 },
+  { mode: 'BF16', type: bf16, round: roundToBF16, eps: 2 ** -8 },
+] as const)('convert-top-to-tpu{mode=$mode}', ({ mode, type, round, eps }) => {
+  it('types every activation in the mode, stores filters in it and keeps biases f32', async () => {
+    const m = build();
+    await runPipeline(m, `convert-top-to-tpu{chip=bm1684x mode=${mode}}`);
+    expect(m.attrs.get('module.mode')).toEqual({ kind: 'string', value: mode });
+    for (const n of ['c1', 'c2', 'c3', 'sum', 'sig', 'mpool', 'flat', 'fc', 'prob']) expect(elementOf(m, n)).toBe(type.name);
+    // AvgPool in F16 mode computes in F32 (spec §3.10), with casts around it
+    expect(elementOf(m, 'pool')).toBe(mode === 'F16' ? 'f32' : 'bf16');
+    expect(m.weights.get(`w1_${type.name}`)!.dtype).toBe(type.name);
+    expect(m.weights.get('b1')!.dtype).toBe('f32');
+    expect(m.weights.has('w1')).toBe(false);
+    const casts = m.main.ops.filter((o) => o.type === 'tpu.Cast').map((o) => o.name);
+    expect(casts).toEqual(expect.arrayContaining([`x_${type.name}`, 'fc_f32', 'prob_f32', 'sum_f32']));
+    if (mode === 'F16') expect(casts).toEqual(expect.arrayContaining(['mpool_f32', 'pool_f16']));
+    // prints and parses back with the f16 / bf16 types
+    const text = printMlir(m);
+    expect(text).toContain(`x${type.name}>`);
+    expect(parseMlir(text, 'lowered').main.ops.length).toBe(m.main.ops.length);
+  });
+
+  it('rounds weights and every activation to the mode and stays within its rounding error of float', async () => {
+    const ref = await outputs(build());
+    const m = build();
+    lowerTopToTpu(m, { chip: 'bm1688', mode });
+    // stored filters are the f32 values rounded to the mode
+    const w1 = await (await createSession(m, { backend: 'js' })).run(feed, { capture: ['c1'] });
+    const c1 = w1.tensors.get('c1')!;
+    expect([...round(c1).data]).toEqual([...(c1.data as Float32Array)]);
+    const got = await outputs(m);
+    for (const [name, t] of [['sum', 'sum_f32'], ['fc', 'fc_f32'], ['prob', 'prob_f32']] as const) {
+      const a = got.get(t)!;
+      const b = ref.get(name)!;
+      expect(cosine(a, b)).toBeGreaterThan(0.999);
+      // a few roundings of relative size eps along the chain (3 convs, add, sigmoid, pools, fc)
+      expect(relErr(a, b)).toBeLessThan(40 * eps);
+      // every activation the tpu ops wrote holds values of the mode
+      if (name === 'sum') expect([...round(ndarray('f32', [a.length], a)).data]).toEqual([...a]);
+    }
+  });
+});
+
+describe('float-mode precision rules and fallbacks', () => {
+  it('keeps a long Softmax in F32 under F16 (axis > LMEM_BANK_BYTES / 2), casts around it', async () => {
+    const g = new Graph([1, 9000]);
+    const sm = top.softmax(g.b, { input: g.x }, { axis: 1 }, { loc: 'sm' });
+    const m = g.finish(sm.result()).module;
+    lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F16' });
+    expect(opTypes(m)).toEqual(['top.Input', 'tpu.Softmax']);
+    expect(elementOf(m, 'sm')).toBe('f32');
+    const g2 = new Graph([1, 1000]);
+    const sm2 = top.softmax(g2.b, { input: g2.x }, { axis: 1 }, { loc: 'sm' });
+    const m2 = g2.finish(sm2.result()).module;
+    lowerTopToTpu(m2, { chip: 'bm1684x', mode: 'F16' });
+    expect(opTypes(m2)).toEqual(['top.Input', 'tpu.Cast', 'tpu.Softmax', 'tpu.Cast']);
+  });
+
+  it('keeps ops without a tpu form as top ops typed in the mode; a tpu op reading one rounds it', async () => {
+    const g = new Graph([1, 2, 4, 4]);
+    const e = top.elu(g.b, { input: g.x }, { alpha: 1 }, { loc: 'e' });
+    const w = g.weight('w', ndarray('f32', [2, 2, 1, 1], rand(4, 9)));
+    const c = top.conv(g.b, { input: e, filter: w }, { kernel_shape: [1, 1] }, { loc: 'c' });
+    const float = g.finish(c.result()).module;
+    const m = parseMlir(printMlir(float), 'copy');
+    m.weights = new Map(float.weights);
+    const rep = lowerTopToTpu(m, { chip: 'cv186x', mode: 'F16' });
+    expect(rep.float.get('top.Elu')).toBe(1);
+    expect(opTypes(m)).toEqual(['top.Input', 'tpu.Cast', 'top.Elu', 'tpu.Conv2D', 'tpu.Cast']);
+    expect(elementOf(m, 'e')).toBe('f16');
+    const x = { x: ndarray('f32', [1, 2, 4, 4], rand(32, 3, 3)) };
+    const a = (await (await createSession(m, { backend: 'js' })).run(x)).outputs.get('c_f32')!.data as Float32Array;
+    const b = (await (await createSession(float, { backend: 'js' })).run(x)).outputs.get('c')!.data as Float32Array;
+    expect(cosine(a, b)).toBeGreaterThan(0.999);
+    expect([...roundToF16(ndarray('f32', [a.length], a)).data]).toEqual([...a]);
+  });
+
+  it('refuses lowered modules and unknown modes', () => {
+    const m = build();
+    lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F32' });
+    expect(() => lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F16' })).toThrow(/needs a top module/);
+    expect(() => lowerTopToTpu(build(), { chip: 'bm1684x', mode: 'F8' })).toThrow(/not lowered yet/);
+    expect(f32.name).toBe('f32');
+  });
+});
