@@ -56,6 +56,14 @@ step('run_calibration: another method from the cached statistics', [
 const table = readFileSync(join(root, out, 'mobilenet_v1_cali_table'), 'utf8').split('\n');
 console.log(`\nfirst lines of ${join(out, 'mobilenet_v1_cali_table')}:\n${table.slice(0, 12).join('\n')}`);
 
+// model_deploy: INT8 for bm1684x with the table, simulated with integer-exact kernels and verified
+// against the float top model on the same image (TPU-MLIR's default INT8 tolerance)
+step('model_deploy: INT8 bm1684x, verified against the float model', [
+  'model_deploy', '--mlir', join(out, 'mobilenet_v1.mlir'), '--quantize', 'INT8', '--processor', 'bm1684x',
+  '--calibration_table', join(out, 'mobilenet_v1_cali_table'), '--test_input', join(out, 'mobilenet_v1_in_f32.npz'),
+  '--test_reference', join(out, 'mobilenet_v1_top_outputs.npz'), '--model', join(out, 'mobilenet_v1_int8.bmodel'),
+]);
+
 const roundTrip = join(out, 'tiny_conv.roundtrip.mlir');
 step('parse and print a TPU-MLIR top file with no passes (tpuc-opt analog)', ['opt', mlir, '-o', roundTrip]);
 const same = readFileSync(join(root, mlir)).equals(readFileSync(join(root, roundTrip)));
