@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCaliTable, preprocessFromInputOp, preprocessImage } from '@tpu-quant/calib';
 import { importCalibration, propagateCalibration } from '@tpu-quant/chip-bm168x';
-import { loadNpz, parseMlir, runPipeline, type Module } from '@tpu-quant/ir';
+import { bf16BitsToNumber, f16BitsToNumber, loadNpz, parseMlir, runPipeline, type Module, type NdArray } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 
 const { values: o } = parseArgs({
@@ -36,7 +36,13 @@ if (o.mode === 'INT8') {
 }
 await runPipeline(lowered, `convert-top-to-tpu{chip=${o.chip} mode=${o.mode}}`);
 const logits = float.main.ops.find((op) => op.type === 'top.Flatten' || op.type === 'top.Reshape')!.name!;
-const out = lowered.main.ops.map((op) => op.name ?? '').find((n) => n.startsWith(`${logits}_f32`)) ?? `${logits}_f32`;
+// INT8 casts the logits back to f32 (`<logits>_f32`); float modes keep them in f16/bf16 under their own name
+const out = lowered.main.ops.map((op) => op.name ?? '').find((n) => n === `${logits}_f32`) ?? logits;
+const asF32 = (t: NdArray): Float32Array => {
+  if (t.data instanceof Float32Array) return t.data;
+  const decode = t.dtype === 'bf16' ? bf16BitsToNumber : f16BitsToNumber;
+  return Float32Array.from(t.data as Uint16Array, (v) => decode(v));
+};
 const cfg = preprocessFromInputOp(float.main.ops.find((op) => op.type === 'top.Input')!);
 const fs = await createSession(float, { backend: 'wasm' });
 const qs = await createSession(lowered, { backend: 'js' });
@@ -51,7 +57,7 @@ for (const f of files) {
   const x = await preprocessImage(join(dir, f), cfg, [1, 3, 224, 224]);
   const name = fs.inputNames[0]!;
   const a = (await fs.run({ [name]: x }, { capture: [logits] })).tensors.get(logits)!.data as Float32Array;
-  const b = (await qs.run({ [name]: x }, { capture: [out] })).tensors.get(out)!.data as Float32Array;
+  const b = asF32((await qs.run({ [name]: x }, { capture: [out] })).tensors.get(out)!);
   let ab = 0, aa = 0, bb = 0;
   for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! ** 2; bb += b[i]! ** 2; }
   console.log(JSON.stringify({ file: f, label: labels.get(f), float: argmax(a), quant: argmax(b), cos: ab / Math.sqrt(aa * bb) }));
