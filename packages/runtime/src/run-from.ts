@@ -46,3 +46,22 @@ export function coneOf(plan: Plan, roots: readonly string[]): Cone {
   });
   return { steps, needs: [...needs].map(([slot, name]) => ({ slot, name })) };
 }
+
+/**
+ * The cone of `roots`, memoised in `cones`, once `cached` is known to hold every tensor from outside
+ * the cone that it reads (a missing one is a user error naming them).
+ */
+export function coneFor(plan: Plan, cones: Map<string, Cone>, roots: readonly string[], cached: ReadonlyMap<string, unknown>): Cone {
+  const key = roots.join('\u0000');
+  let cone = cones.get(key);
+  if (!cone) cones.set(key, (cone = coneOf(plan, roots)));
+  const lacking = cone.needs.filter((n) => !cached.has(n.name)).map((n) => n.name);
+  if (lacking.length > 0) {
+    throw new UserError(
+      'E_MISSING_TENSOR',
+      `running from ${roots.map((r) => `"${r}"`).join(', ')} needs ${lacking.length} tensor${lacking.length > 1 ? 's' : ''} the cache lacks: ${lacking.slice(0, 8).join(', ')}${lacking.length > 8 ? ', ...' : ''}`,
+      'capture them in the full run: run(inputs, { capture: "all" })',
+    );
+  }
+  return cone;
+}

@@ -21,7 +21,7 @@ import type { Plan } from './plan.js';
 import { buildPlan, loadConstants } from './plan.js';
 import type { Backend } from './registry.js';
 import type { Cone } from './run-from.js';
-import { coneOf } from './run-from.js';
+import { coneFor } from './run-from.js';
 import { fmtShape, toF32 } from './tensor.js';
 import { shareWeights, WorkerPool } from './worker-pool.js';
 import './kernels/js/index.js';
@@ -189,18 +189,8 @@ class JsSession implements Session {
 
   async runFrom(opName: string | readonly string[], cachedTensors: Tensors, opts: RunOptions = {}): Promise<RunResult> {
     const roots = typeof opName === 'string' ? [opName] : [...opName];
-    const key = roots.join('\u0000');
-    let cone = this.cones.get(key);
-    if (!cone) this.cones.set(key, (cone = coneOf(this.plan, roots)));
     const cached = asMap(cachedTensors);
-    const lacking = cone.needs.filter((n) => !cached.has(n.name)).map((n) => n.name);
-    if (lacking.length > 0) {
-      throw new UserError(
-        'E_MISSING_TENSOR',
-        `running from ${roots.map((r) => `"${r}"`).join(', ')} needs ${lacking.length} tensor${lacking.length > 1 ? 's' : ''} the cache lacks: ${lacking.slice(0, 8).join(', ')}${lacking.length > 8 ? ', ...' : ''}`,
-        'capture them in the full run: run(inputs, { capture: "all" })',
-      );
-    }
+    const cone = coneFor(this.plan, this.cones, roots, cached);
     const slots = this.startSlots(opts);
     for (const n of cone.needs) {
       const v = toF32(cached.get(n.name)!);

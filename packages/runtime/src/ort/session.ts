@@ -11,7 +11,7 @@ import type { OverrideFn } from '../overrides.js';
 import type { Plan } from '../plan.js';
 import { buildPlan, loadConstants } from '../plan.js';
 import type { Cone } from '../run-from.js';
-import { coneOf } from '../run-from.js';
+import { coneFor } from '../run-from.js';
 import type { RunOptions, RunResult, Session, SessionOptions, SessionStats, Tensors } from '../session.js';
 import { fmtShape, toF32 } from '../tensor.js';
 import { captureSlots, checkOrtSupport, exportPlan } from './export-onnx.js';
@@ -64,10 +64,7 @@ export async function loadOrt(loader: OrtLoader = importOrt): Promise<OrtModule>
 const asMap = (t: Tensors): Map<string, NdArray> => (t instanceof Map ? t : new Map(Object.entries(t)));
 
 export async function createOrtSession(module: Module, opts: OrtSessionOptions = {}): Promise<Session> {
-  const threads = opts.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`);
-  }
+  const threads = opts.threads ?? 1; // validated by createSession, the only caller
   checkOrtSupport(module);
   const ort = await loadOrt(opts.loadOrt);
   const plan = buildPlan(module, 'js');
@@ -123,18 +120,8 @@ class OrtSession implements Session {
   async runFrom(opName: string | readonly string[], cachedTensors: Tensors, opts: RunOptions = {}): Promise<RunResult> {
     this.refuseOverrides(opts);
     const roots = typeof opName === 'string' ? [opName] : [...opName];
-    const key = roots.join('\u0000');
-    let cone = this.cones.get(key);
-    if (!cone) this.cones.set(key, (cone = coneOf(this.plan, roots)));
     const cached = asMap(cachedTensors);
-    const lacking = cone.needs.filter((n) => !cached.has(n.name)).map((n) => n.name);
-    if (lacking.length > 0) {
-      throw new UserError(
-        'E_MISSING_TENSOR',
-        `running from ${roots.map((r) => `"${r}"`).join(', ')} needs ${lacking.length} tensor${lacking.length > 1 ? 's' : ''} the cache lacks: ${lacking.slice(0, 8).join(', ')}${lacking.length > 8 ? ', ...' : ''}`,
-        'capture them in the full run: run(inputs, { capture: "all" })',
-      );
-    }
+    const cone = coneFor(this.plan, this.cones, roots, cached);
     const known = new Map<number, NdArray>();
     for (const n of cone.needs) {
       const v = toF32(cached.get(n.name)!);
@@ -144,7 +131,7 @@ class OrtSession implements Session {
       }
       known.set(n.slot, v);
     }
-    const { values, tensors } = await this.execute(key, cone.steps, cone.needs, known, opts);
+    const { values, tensors } = await this.execute(roots.join('\u0000'), cone.steps, cone.needs, known, opts);
     const produced = new Set(cone.steps.flatMap((i) => this.plan.steps[i]!.outputs));
     const outputs = new Map<string, NdArray>();
     for (const o of this.plan.outputs) {
