@@ -13,3 +13,5 @@ export type { AllocOptions, Backend, Kernel, KernelContext } from './registry.js
 export { exportOnnx, ORT_OPS } from './ort/export-onnx.js';
 export type { ExportOnnxOptions } from './ort/export-onnx.js';
 export { assemblyScriptBytes, compileAssemblyScript, loadAssemblyScriptModule, type AssemblyScriptModule } from './wasm-module.js';
+// Worker threads for other packages' worker modules (built .js, or .ts through tsx in sources).
+export { startWorker } from './worker-pool.js';

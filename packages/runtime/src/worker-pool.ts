@@ -137,16 +137,23 @@ function rebuildError(e: { message: string; stack?: string; code?: string; hint?
  * inherit neither loader hooks nor `--import`.
  */
 export function spawnWorker(entry: string, workerData: unknown, transferList?: readonly TransferListItem[]): Worker {
-  const here = import.meta.url;
+  return startWorker(import.meta.url, entry, workerData, transferList);
+}
+
+/**
+ * The same for any package's worker module: `entry` (no extension) is resolved beside `from`,
+ * the caller's `import.meta.url`, as `.js` when built or `.ts` through tsx.
+ */
+export function startWorker(from: string, entry: string, workerData: unknown, transferList?: readonly TransferListItem[]): Worker {
   const opts = { workerData, ...(transferList ? { transferList: [...transferList] } : {}) };
-  if (!here.endsWith('.ts')) return new Worker(new URL(`./${entry}.js`, here), opts);
+  if (!from.endsWith('.ts')) return new Worker(new URL(`./${entry}.js`, from), opts);
   let tsx: string;
   try {
-    tsx = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+    tsx = pathToFileURL(join(dirname(createRequire(from).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
   } catch {
     throw new UserError('E_THREADS', 'worker threads from TypeScript sources need tsx installed', 'build the package (pnpm build) or install tsx');
   }
-  const url = new URL(`./${entry}.ts`, here).href;
+  const url = new URL(`./${entry}.ts`, from).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(boot, { ...opts, eval: true, execArgv: ['--conditions=@tpu-quant/source'] });
 }

@@ -2,11 +2,9 @@
 // reuses their memory) and handed to a worker that owns the StatsCollector. Samples stay in order,
 // so the growing histograms come out exactly as a serial pass would make them. At most a few
 // samples wait in the queue; the inference thread waits when the worker falls behind.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UserError } from '@tpu-quant/ir';
+import { startWorker } from '@tpu-quant/runtime';
 import type { TensorInfo, TensorSummary } from '../stats/types.js';
 
 export interface StatsThreadInit {
@@ -112,15 +110,5 @@ function rebuild(m: { message: string; stack?: string; code?: string; hint?: str
 
 /** Built code runs dist/…/stats-worker.js; TypeScript sources boot it through tsx's loader. */
 function spawn(init: StatsThreadInit): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./stats-worker.js', here), { workerData: init });
-  let tsx: string;
-  try {
-    tsx = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  } catch {
-    throw new UserError('E_THREADS', 'worker threads from TypeScript sources need tsx installed', 'build the package (pnpm build) or install tsx');
-  }
-  const entry = new URL('./stats-worker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=@tpu-quant/source'] });
+  return startWorker(import.meta.url, 'stats-worker', init);
 }
