@@ -159,9 +159,13 @@ export function tails(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: usi
 /**
  * Adds the bins of |x| to the i32 `counts` (bins + 1 slots; the last collects what falls
  * outside): bin = floor(|x| / w + 0.5) in float32, numpy's arithmetic exactly. Zeros land in bin 0.
+ * Lane k of each vector counts into its own table at counts + k * stride slots (stride >= bins + 1;
+ * the caller sums the four): increments of one bin by neighbouring values (ReLU zeros, small
+ * values) then do not wait on each other's store. stride 0: one table.
  */
-export function histogram(p: usize, n: i32, w: f32, counts: usize, bins: i32): void {
+export function histogram(p: usize, n: i32, w: f32, counts: usize, bins: i32, stride: i32): void {
   const W = f32x4.splat(w), B = i32x4.splat(bins);
+  const c1 = at(counts, stride), c2 = at(counts, 2 * stride), c3 = at(counts, 3 * stride);
   const end = at(p, n & -4), last = at(p, n);
   if (p < end) do {
     const q = f32x4.div(v128.and(v128.load(p), ABS), W);
@@ -170,9 +174,9 @@ export function histogram(p: usize, n: i32, w: f32, counts: usize, bins: i32): v
     // past the last bin, or NaN (which truncates to 0): the overflow slot
     b = v128.bitselect(b, B, v128.and(i32x4.lt_u(b, B), f32x4.eq(q, q)));
     bump(counts, i32x4.extract_lane(b, 0));
-    bump(counts, i32x4.extract_lane(b, 1));
-    bump(counts, i32x4.extract_lane(b, 2));
-    bump(counts, i32x4.extract_lane(b, 3));
+    bump(c1, i32x4.extract_lane(b, 1));
+    bump(c2, i32x4.extract_lane(b, 2));
+    bump(c3, i32x4.extract_lane(b, 3));
     p += 16;
   } while (p < end);
   for (; p < last; p += 4) {

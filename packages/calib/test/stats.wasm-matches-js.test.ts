@@ -24,7 +24,7 @@ function awkward(n: number): Float32Array {
   });
 }
 
-const SIZES = [1, 2, 3, 4, 5, 7, 8, 63, 1000, 4097];
+const SIZES = [1, 2, 3, 4, 5, 7, 8, 63, 1000, 4097, 40001];
 const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(b)));
 
 describe('wasm kernels match the js loops', () => {

@@ -22,7 +22,7 @@ interface Kernels {
   heapBase(): number;
   moments(p: number, n: number, out: number, hc: number, lc: number, hiOut: number, loOut: number): void;
   tails(p: number, n: number, out: number, hc: number, lc: number, hiOut: number, loOut: number): void;
-  histogram(p: number, n: number, w: number, counts: number, bins: number): void;
+  histogram(p: number, n: number, w: number, counts: number, bins: number, stride: number): void;
   central(p: number, n: number, mean: number, sBits: number, scr: number, out: number): void;
   filter(p: number, n: number, sBits: number, dst: number, out: number): void;
 }
@@ -152,12 +152,17 @@ export class WasmScan implements SampleScan {
     if (!(w > 0)) return;
     // a histogram much longer than the tensor: zeroing and merging the counts would cost more
     if (bins > 2 * this.n) return addHistogram(this.x, th, counts, zeros);
-    this.reserve(this.CNT + 4 * (bins + 1));
+    // four tables (one per vector lane) where the tensor is long enough to pay for zeroing them
+    const tables = this.n >= 16 * bins ? 4 : 1;
+    const stride = tables > 1 ? (bins + 4) & ~3 : 0;
+    const slots = tables > 1 ? 4 * stride : bins + 1;
+    this.reserve(this.CNT + 4 * slots);
     const c = this.CNT >> 2;
-    this.i32.fill(0, c, c + bins + 1);
-    this.k.histogram(this.X, this.n, w, this.CNT, bins);
+    this.i32.fill(0, c, c + slots);
+    this.k.histogram(this.X, this.n, w, this.CNT, bins, stride);
     const i32 = this.i32;
-    for (let b = 0; b < bins; b++) counts[b]! += i32[c + b]!;
+    if (tables === 1) for (let b = 0; b < bins; b++) counts[b]! += i32[c + b]!;
+    else for (let b = 0; b < bins; b++) counts[b]! += i32[c + b]! + i32[c + stride + b]! + i32[c + 2 * stride + b]! + i32[c + 3 * stride + b]!;
     counts[0]! -= zeros;
   }
 
