@@ -195,6 +195,23 @@ describe('tuneThresholds', () => {
     expect(at(without, 'c2')).not.toBe(at(withFq, 'c2'));
   });
 
+  it('worker threads give the same table and the same candidate trace, in op order', async () => {
+    const m = net();
+    const hi = await absmaxOf(m);
+    const th = new Map([...hi].map(([k, v], i) => [k, v * (0.3 + 0.05 * i)]));
+    const here: Trace = [];
+    const one = await tuneThresholds(m, th, hi, samples, { backend: 'wasm', threads: 1, onCandidate: (...c) => here.push(c) });
+    const threaded: Trace = [];
+    const progress: string[] = [];
+    const two = await tuneThresholds(m, th, hi, samples, {
+      backend: 'wasm', threads: 2, onCandidate: (...c) => threaded.push(c), onProgress: (_d, _t, op) => progress.push(op),
+    });
+    expect(two).toEqual(one);
+    expect(threaded).toEqual(here);
+    expect(threaded.length).toBeGreaterThan(20);
+    expect(progress).toEqual(m.main.ops.filter((o) => !['top.Weight', 'top.None', 'func.return'].includes(o.type)).map((o) => o.name ?? o.type));
+  });
+
   it('the wasm backend chooses the same thresholds', async () => {
     const m = net();
     const hi = await absmaxOf(m);

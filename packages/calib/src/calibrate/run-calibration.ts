@@ -28,6 +28,7 @@ export interface CalibrationRequest {
   /** Where statistics are cached; undefined = no cache. */
   readonly cacheDir?: string;
   readonly backend?: Backend;
+  /** Threads of the statistics pass's session (default 1) and of auto-tune (default: all cores). */
   readonly threads?: number;
   /** Statistics on a worker thread, overlapping inference (default true). */
   readonly statsThread?: boolean;
@@ -132,6 +133,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
       let reported = -1;
       const tuned = await tuneThresholds(req.module, thresholds, result.tuneAbsmax, samples, {
         backend: req.backend === 'js' ? 'js' : 'wasm',
+        ...(req.threads !== undefined ? { threads: req.threads } : {}),
         onProgress: (done, total) => {
           if (reported < 0) {
             progress.start('auto-tune', total, 'ops');

@@ -8,13 +8,22 @@
 // fake-quantised versions (setOverride), so the whole walk costs about (candidates + 1) × samples
 // forward passes of the tuned ops, and references live only until their last consumer has been
 // tuned (ref-counted, as TPU-MLIR's cache): memory holds only the tensors still awaiting a reader.
+// On a large model the searches themselves (about 22 × samples runs of each op) go to worker
+// threads (tune-pool.ts): the walk here computes each op's references and hands its searches
+// on; results are applied in op order, so the table and the candidate trace do not depend on
+// which thread searched what.
+import { availableParallelism } from 'node:os';
 import type { Module, NdArray, Op, Value } from '@tpu-quant/ir';
-import { bf16BitsToNumber, f16BitsToNumber, ndarray, UserError } from '@tpu-quant/ir';
+import { bf16BitsToNumber, f16BitsToNumber, ndarray, printMlir, UserError } from '@tpu-quant/ir';
 import type { Session } from '@tpu-quant/runtime';
 import { createSession } from '@tpu-quant/runtime';
-import { fakeQuantActivationInto, fakeQuantWeightsForTune } from './fake-quant.js';
+import { isFloatTensor, searchOp, type JobResult, type TuneJob, type TuneSearch } from './distance.js';
+import { fakeQuantWeightsForTune } from './fake-quant.js';
 import { isActivation, singleOpModule } from './single-op.js';
 import type { SingleOpModule } from './single-op.js';
+import { TunePool } from './tune-pool.js';
+
+export { findBetterThreshold, type TuneSearch } from './distance.js';
 
 export interface TuneOptions {
   /** Candidate steps between the threshold and the absmax (TPU-MLIR `tune_steps`, default 21). */
@@ -34,6 +43,12 @@ export interface TuneOptions {
    * upstream actually tunes with fp32 weights: false reproduces that.
    */
   readonly fakeQuantWeights?: boolean;
+  /**
+   * Threads searching ops at once. Default: the machine's cores, except for small models, which
+   * are searched on this thread (starting workers would cost more than it saves); given, it is
+   * used whatever the model's size (1: this thread only).
+   */
+  readonly threads?: number;
 }
 
 export const DEFAULT_TUNE_STEPS = 21;
@@ -42,6 +57,8 @@ export const DEFAULT_MIN_TUNED_DIFF = 0.01;
 export const MIN_THRESHOLD = 1e-5;
 
 const NOT_RUN = new Set(['top.Weight', 'top.None', 'func.return']);
+/** Below this many activation values × samples the searches stay on this thread. */
+const POOL_MIN_WORK = 4_000_000;
 
 /**
  * Tunes `thresholds` (tensor name → threshold) on `samples` (model input name → data), with
@@ -76,103 +93,93 @@ export async function tuneThresholds(
   const table = new Map(thresholds);
   const tuned = new Set<string>();
   const refs = new RefCache(ops);
-
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i]!;
-    if (op.type === 'top.Input') {
-      refs.put(op.result(), samples.map((s) => sampleInput(s, op)));
-    } else {
-      await tuneOp(op);
+  const pool = startPool(module, ops, fqWeights, samples.length, opts);
+  // ops whose searches may still be running, in op order; their results are applied in that order
+  const pending: { op: Op; results: Promise<JobResult[]> }[] = [];
+  const maxPending = 2 * (pool?.size ?? 1);
+  let done = 0;
+  const applyOldest = async (): Promise<void> => {
+    const { op, results } = pending.shift()!;
+    const opName = op.name ?? op.type;
+    for (const r of await results) {
+      for (const [th, d] of r.candidates) opts.onCandidate?.(opName, r.name, th, d);
+      if (r.best > table.get(r.name)!) table.set(r.name, r.best);
     }
-    opts.onProgress?.(i + 1, ops.length, op.name ?? op.type);
+    opts.onProgress?.(++done, ops.length, opName);
+  };
+
+  try {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op.type === 'top.Input') {
+        refs.put(op.result(), samples.map((s) => sampleInput(s, op)));
+        pending.push({ op, results: Promise.resolve([]) });
+      } else {
+        pending.push({ op, results: (await walkOp(op)).results });
+      }
+      while (pending.length > maxPending) await applyOldest();
+    }
+    while (pending.length > 0) await applyOldest();
+  } finally {
+    // searches still running after a failure are abandoned with their threads
+    for (const p of pending) p.results.catch(() => undefined);
+    await pool?.pool.close();
   }
   for (const [name, th] of table) if (!(th > MIN_THRESHOLD)) table.set(name, MIN_THRESHOLD);
   return table;
 
-  async function tuneOp(op: Op): Promise<void> {
+  /**
+   * The op's fp32 references, then its searches: handed to the pool (results still pending), or
+   * run here (done). Wrapped, as an async function's returned promise would be awaited with it.
+   */
+  async function walkOp(op: Op): Promise<{ results: Promise<JobResult[]> }> {
     const one = singleOpModule(module, op);
     const session = await createSession(one.module, { backend: opts.backend ?? 'wasm' });
     try {
       const inRefs = one.inputs.map((v) => refs.get(v));
       const outRefs = await runRefs(session, one, inRefs, samples.length);
-
-      // all inputs tuned before: re-tune only the first for this consumer; else every untuned one
-      const names = one.inputs.map((v) => v.name);
-      const pick = names.every((n) => n !== undefined && tuned.has(n)) ? names.slice(0, 1) : names.filter((n) => n === undefined || !tuned.has(n));
-      const jobs = pick.flatMap((name) => {
-        if (name === undefined) return [];
-        tuned.add(name);
-        const th0 = thresholds.get(name);
-        const hi = tuneAbsmax.get(name);
-        return th0 === undefined || hi === undefined || !worthTuning(th0, hi, search) ? [] : [{ name, th0, hi }];
-      });
-      if (jobs.length > 0) {
-        useWeights(session, one, fqWeights, module.weights);
-        const dist = distanceFn(session, one, inRefs, outRefs);
-        const opName = op.name ?? op.type;
-        for (const { name, th0, hi } of jobs) {
-          const best = await findBetterThreshold(th0, hi, search, async (ths) => {
-            const ds = await dist(ths);
-            ths.forEach((th, j) => opts.onCandidate?.(opName, name, th, ds[j]!));
-            return ds;
-          });
-          if (best > table.get(name)!) table.set(name, best);
-        }
-      }
+      const jobs = jobsAt(one);
       one.outputs.forEach((v, k) => refs.put(v, outRefs[k]!));
       for (const v of one.inputs) refs.release(v);
+      if (jobs.length === 0) return { results: Promise.resolve([]) };
+      const opRefs = { inRefs, outRefs, quantised: one.inputs.map(isFloatTensor) };
+      if (pool) return { results: pool.pool.search(pool.index.get(op)!, opRefs, jobs, search) };
+      useWeights(session, one, fqWeights, module.weights);
+      return { results: Promise.resolve(await searchOp(session, one.inputNames, opRefs, jobs, search)) };
     } finally {
       await session.dispose();
     }
   }
+
+  /** All inputs tuned before: re-tune only the first for this consumer; else every untuned one. */
+  function jobsAt(one: SingleOpModule): TuneJob[] {
+    const names = one.inputs.map((v) => v.name);
+    const pick = names.every((n) => n !== undefined && tuned.has(n)) ? names.slice(0, 1) : names.filter((n) => n === undefined || !tuned.has(n));
+    return pick.flatMap((name) => {
+      if (name === undefined) return [];
+      tuned.add(name);
+      const th0 = thresholds.get(name);
+      const hi = tuneAbsmax.get(name);
+      return th0 === undefined || hi === undefined || !worthTuning(th0, hi, search) ? [] : [{ name, th0, hi }];
+    });
+  }
 }
 
-/** One threshold search's settings (TuneOptions resolved). */
-export interface TuneSearch {
-  readonly steps: number;
-  readonly minDiff: number;
-  readonly findLower: boolean;
+/** Worker threads for the searches, when the model is large enough and more than one is wanted. */
+function startPool(module: Module, ops: readonly Op[], weights: ReadonlyMap<string, NdArray>, samples: number, opts: TuneOptions): { pool: TunePool; size: number; index: Map<Op, number> } | undefined {
+  const size = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
+  if (size < 2) return undefined;
+  let work = 0;
+  for (const op of ops) for (const r of op.results) if (r.type.kind === 'tensor') work += r.type.shape.reduce((a, b) => a * Math.max(b, 1), 1) * samples;
+  if (opts.threads === undefined && work < POOL_MIN_WORK) return undefined;
+  const index = new Map(module.main.ops.map((op, i) => [op, i]));
+  const pool = new TunePool(size, { mlir: printMlir(module), weights: [...weights], backend: opts.backend ?? 'wasm' });
+  return { pool, size, index };
 }
 
 function worthTuning(th0: number, hi: number, s: TuneSearch): boolean {
   const lo = s.findLower ? th0 / 3 : th0;
   return (hi - lo) / s.steps > 0 && Math.abs(hi - lo) > s.minDiff;
-}
-
-/**
- * TPU-MLIR's find_better_threshold for one input: candidates lo + j·step (j = 0..steps), the first
- * one only sets the baseline distance, later ones win when strictly closer. `find_lower_th`
- * starts at th0/3 and adds a pass of steps/2 sub-steps within ±1 step of the best (its ends
- * excluded); the best starts as th0 even then. `distances` gets each pass's candidates at once
- * (so the tuner can loop over samples outside and candidates inside, keeping a sample's tensors
- * in cache) and returns their distances in order.
- */
-export async function findBetterThreshold(
-  th0: number, hi: number, s: TuneSearch, distances: (ths: readonly number[]) => Promise<readonly number[]>,
-): Promise<number> {
-  const lo = s.findLower ? th0 / 3 : th0;
-  const step = (hi - lo) / s.steps;
-  let best = th0;
-  let prev: number | undefined;
-  const pass = async (ths: readonly number[]): Promise<void> => {
-    const ds = await distances(ths);
-    ths.forEach((th, j) => {
-      const d = ds[j]!;
-      if (prev === undefined) prev = d;
-      else if (d < prev) {
-        prev = d;
-        best = th;
-      }
-    });
-  };
-  await pass(Array.from({ length: s.steps + 1 }, (_, j) => lo + step * j));
-  if (s.findLower) {
-    const lo2 = best - step;
-    const times = Math.floor(s.steps / 2);
-    const step2 = (best + step - lo2) / times;
-    await pass(Array.from({ length: times - 1 }, (_, j) => lo2 + step2 * (j + 1)));
-  }
-  return best;
 }
 
 /** fp32 outputs of the op for every sample (fresh arrays the session does not reuse). */
@@ -195,79 +202,6 @@ function useWeights(session: Session, one: SingleOpModule, fq: ReadonlyMap<strin
     const data = q.data as Float32Array;
     session.setOverride(name, (v) => ndarray('f32', v.shape, data));
   }
-}
-
-/**
- * distances(ths)[j] = mean over samples of ‖ref − out‖₂ / ‖ref‖₁, where out is the op run on its
- * fp32 reference inputs, every float one fake-quantised with ths[j] (integer tensors pass
- * unchanged). A multi-result op is measured over all its results together. Samples are the outer
- * loop: a sample's reference tensors stay in cache across the candidates.
- */
-function distanceFn(session: Session, one: SingleOpModule, inRefs: readonly NdArray[][], outRefs: readonly NdArray[][]): (ths: readonly number[]) => Promise<number[]> {
-  const quantised = one.inputs.map(isFloatTensor);
-  const bufs = inRefs.map((r, k) => (quantised[k] ? new Float32Array(r[0]!.data.length) : undefined));
-  const n = outRefs[0]?.length ?? 0;
-  // ‖ref‖₁ per sample does not depend on the candidate
-  const l1 = Array.from({ length: n }, (_, s) => {
-    let sum = 0;
-    for (const r of outRefs) {
-      const d = r[s]!.data as Float32Array;
-      for (let i = 0; i < d.length; i++) sum += Math.abs(d[i]!);
-    }
-    return sum;
-  });
-  return async (ths) => {
-    const sums = ths.map(() => 0);
-    for (let s = 0; s < n; s++) {
-      for (let j = 0; j < ths.length; j++) {
-        const feed = new Map<string, NdArray>();
-        one.inputNames.forEach((name, k) => {
-          const ref = inRefs[k]![s]!;
-          const buf = bufs[k];
-          feed.set(name, buf ? ndarray('f32', ref.shape, fakeQuantActivationInto(ref.data as Float32Array, ths[j]!, buf)) : ref);
-        });
-        const res = await session.run(feed);
-        let l2 = 0;
-        session.outputNames.forEach((name, k) => {
-          l2 += squaredDiff(outRefs[k]![s]!.data as Float32Array, res.outputs.get(name)!.data as Float32Array);
-        });
-        sums[j] += Math.sqrt(l2) / l1[s]!;
-      }
-    }
-    return sums.map((x) => x / n);
-  };
-}
-
-/** Σ (a − b)² with float32 differences (numpy subtracts the float32 arrays); four sums keep the adds independent. */
-function squaredDiff(a: Float32Array, b: Float32Array): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = a.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const d0 = Math.fround(a[i]! - b[i]!);
-    const d1 = Math.fround(a[i + 1]! - b[i + 1]!);
-    const d2 = Math.fround(a[i + 2]! - b[i + 2]!);
-    const d3 = Math.fround(a[i + 3]! - b[i + 3]!);
-    s0 += d0 * d0;
-    s1 += d1 * d1;
-    s2 += d2 * d2;
-    s3 += d3 * d3;
-  }
-  for (; i < n; i++) {
-    const d = Math.fround(a[i]! - b[i]!);
-    s0 += d * d;
-  }
-  return s0 + s1 + s2 + s3;
-}
-
-function isFloatTensor(v: Value): boolean {
-  const t = v.type;
-  if (t.kind !== 'tensor') return false;
-  const e = t.element;
-  return e.kind === 'float' || e.kind === 'quant.calibrated';
 }
 
 /**

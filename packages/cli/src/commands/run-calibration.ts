@@ -71,7 +71,7 @@ export function registerRunCalibration(program: Command): void {
     .option('--debug_log', 'print per-tensor details while running')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
     .option('--backend <name>', 'executor backend of the statistics pass: wasm, js, or ort (onnxruntime-node, when installed)', 'wasm')
-    .option('--threads <n>', 'worker threads for the model runs (default 1)')
+    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1) and auto-tune (default: all cores)')
     .action(async (mlirFile: string, flags: CalibrationFlags) => {
       await runCalibrationCommand(mlirFile, flags);
     });
