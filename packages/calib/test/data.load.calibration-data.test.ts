@@ -75,6 +75,19 @@ describe.skipIf(!existsSync(IMAGES))('images (shared imagenet-cali)', () => {
     expect((await collect(data.samples()))[0]!.get('data')!.data).toEqual(want(0, 1));
   });
 
+  test('on the decoding thread: the same samples, bit for bit; stopping early ends the thread', async () => {
+    const m = model(['data:2x3x16x16'], ATTRS);
+    const list: SampleList = { kind: 'image', entries: jpgs.map((p) => [p]) };
+    const here = await collect(calibrationData(list, m, { decodeThread: false }).samples());
+    const threaded = await collect(calibrationData(list, m, { decodeThread: true }).samples());
+    expect(threaded.map((s) => s.get('data')!.shape)).toEqual(here.map((s) => s.get('data')!.shape));
+    expect(threaded.map((s) => s.get('data')!.data)).toEqual(here.map((s) => s.get('data')!.data));
+    for await (const s of calibrationData(list, m, { decodeThread: true }).samples()) {
+      expect(s.get('data')!.data).toEqual(here[0]!.get('data')!.data);
+      break;
+    }
+  });
+
   test('limit caps the samples (tune / inference_num); the header number does not change', async () => {
     const data = calibrationData({ kind: 'image', entries: jpgs.map((p) => [p]) }, model(['data:1x3x16x16'], ATTRS), { limit: 2 });
     expect(data.count).toBe(2);
@@ -102,6 +115,10 @@ describe('image errors', () => {
     expect(e.message).toContain('not-an-image.png');
     const missing = await fails(collect(calibrationData({ kind: 'image', entries: [['/nonexistent/x.jpg']] }, m).samples()));
     expect(missing.code).toBe('E_IO');
+    // the same errors from the decoding thread
+    const threaded = await fails(collect(calibrationData({ kind: 'image', entries: [[join(PRE, 'not-an-image.png')]] }, m, { decodeThread: true }).samples()));
+    expect(threaded.code).toBe('E_IMAGE');
+    expect(threaded.message).toContain('not-an-image.png');
   });
 
   test('image data for a non-4-D input is refused up front', () => {

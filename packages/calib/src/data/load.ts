@@ -15,6 +15,7 @@ import {
 } from '@tpu-quant/ir';
 import { preprocessFromInputOp, type PreprocessConfig } from '../preprocess/config.js';
 import { preprocessImage } from '../preprocess/preprocess.js';
+import { DecodeThread } from './decode-thread.js';
 import { prefetch } from './prefetch.js';
 import type { SampleList } from './select.js';
 
@@ -41,6 +42,15 @@ export interface CalibrationData {
 
 /** Samples decoded ahead of the one being used. */
 const AHEAD = 3;
+/** From this many image samples on, decoding runs on its own thread (starting it costs ~0.1 s). */
+const DECODE_THREAD_MIN = 16;
+
+export interface CalibrationDataOptions {
+  /** Yield at most this many samples. */
+  readonly limit?: number;
+  /** Decode images on a worker thread (default: when there are at least 16 samples). */
+  readonly decodeThread?: boolean;
+}
 
 interface ModelInput {
   readonly name: string;
@@ -48,7 +58,7 @@ interface ModelInput {
   readonly op: Op;
 }
 
-export function calibrationData(list: SampleList, module: Module, opts: { limit?: number } = {}): CalibrationData {
+export function calibrationData(list: SampleList, module: Module, opts: CalibrationDataOptions = {}): CalibrationData {
   const inputs = modelInputs(module);
   const first = inputs[0]!.shape;
   const batch = first.length > 0 && first[0]! > 0 ? first[0]! : 1;
@@ -67,7 +77,7 @@ export function calibrationData(list: SampleList, module: Module, opts: { limit?
       return {
         count,
         headerSampleNumber: samples,
-        samples: () => prefetch(count, (i) => imageSample(lines.slice(i * batch, (i + 1) * batch), inputs, configs), AHEAD),
+        samples: () => imageSamples(count, (i) => lines.slice(i * batch, (i + 1) * batch), inputs, configs, opts.decodeThread ?? count >= DECODE_THREAD_MIN),
       };
     }
     case 'npy': {
@@ -144,11 +154,26 @@ function imageConfig(inp: ModelInput): PreprocessConfig {
   return preprocessFromInputOp(inp.op);
 }
 
-async function imageSample(lines: readonly string[][], inputs: readonly ModelInput[], configs: readonly PreprocessConfig[]): Promise<Map<string, NdArray>> {
+type Preprocess = typeof preprocessImage;
+
+/** The image samples in order, decoded ahead (on a thread of their own when `threaded`). */
+async function* imageSamples(
+  count: number, linesOf: (i: number) => string[][], inputs: readonly ModelInput[], configs: readonly PreprocessConfig[], threaded: boolean,
+): AsyncGenerator<Map<string, NdArray>> {
+  const thread = threaded && count > 0 ? new DecodeThread() : undefined;
+  const pre: Preprocess = thread ? (path, cfg, shape) => thread.preprocess(path, cfg, shape) : preprocessImage;
+  try {
+    yield* prefetch(count, (i) => imageSample(linesOf(i), inputs, configs, pre), AHEAD);
+  } finally {
+    await thread?.close();
+  }
+}
+
+async function imageSample(lines: readonly string[][], inputs: readonly ModelInput[], configs: readonly PreprocessConfig[], pre: Preprocess): Promise<Map<string, NdArray>> {
   const out = new Map<string, NdArray>();
   await Promise.all(inputs.map(async (inp, k) => {
     const one = [1, ...inp.shape.slice(1)];
-    const images = await Promise.all(lines.map((l) => preprocessImage(l[k]!, configs[k]!, one)));
+    const images = await Promise.all(lines.map((l) => pre(l[k]!, configs[k]!, one)));
     const stacked = concatRows(images.map((a) => ({ a, file: '' })), inp.name);
     out.set(inp.name, conform(stacked, inp, `images ${lines.map((l) => l[k]).join(', ')}`));
   }));
