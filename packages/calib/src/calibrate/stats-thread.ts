@@ -1,7 +1,9 @@
 // Statistics off the inference thread: tensors are copied as they are produced (the runtime
-// reuses their memory) and handed to a worker that owns the StatsCollector. Samples stay in order,
-// so the growing histograms come out exactly as a serial pass would make them. At most a few
-// samples wait in the queue; the inference thread waits when the worker falls behind.
+// reuses their memory) into one buffer per sample, handed to a worker that owns the
+// StatsCollector with one message, and handed back for reuse once it is done (no allocation and
+// no per-tensor message in the steady state). Samples stay in order, so the growing histograms
+// come out exactly as a serial pass would make them. At most a few samples wait in the queue;
+// the inference thread waits when the worker falls behind.
 import type { Worker } from 'node:worker_threads';
 import { UserError } from '@tpu-quant/ir';
 import { startWorker } from '@tpu-quant/runtime';
@@ -16,13 +18,18 @@ export interface StatsThreadInit {
   readonly bits: 8 | 4;
 }
 
-export type ToStatsThread =
-  | { kind: 'add'; name: string; data: Float32Array }
-  | { kind: 'end' }
-  | { kind: 'summarize' };
+/** One sample's tensors: each at [offset, offset + length) of `buffer` (f32 elements), or on its own in `extra`. */
+export interface SampleMessage {
+  kind: 'sample';
+  buffer: ArrayBuffer;
+  items: { name: string; offset: number; length: number }[];
+  extra: { name: string; data: Float32Array }[];
+}
+
+export type ToStatsThread = SampleMessage | { kind: 'summarize' };
 
 type FromStatsThread =
-  | { kind: 'ack'; busyMs: number }
+  | { kind: 'ack'; busyMs: number; buffer: ArrayBuffer }
   | { kind: 'warn'; message: string }
   | { kind: 'summaries'; summaries: TensorSummary[] }
   | { kind: 'error'; message: string; stack?: string; code?: string; hint?: string };
@@ -39,11 +46,16 @@ export class StatsThread {
   private result: ((s: TensorSummary[]) => void) | undefined;
   private rejectResult: ((e: Error) => void) | undefined;
   private terminating = false;
+  /** Sample buffers the worker has handed back. */
+  private readonly free: ArrayBuffer[] = [];
+  private sample: SampleMessage | undefined;
+  private used = 0;
 
-  private constructor(private readonly worker: Worker, warn: (m: string) => void) {
+  private constructor(private readonly worker: Worker, private readonly capacity: number, warn: (m: string) => void) {
     worker.on('message', (m: FromStatsThread) => {
       if (m.kind === 'ack') {
         this.busyMs = m.busyMs;
+        this.free.push(m.buffer);
         this.queued--;
         this.waiters.shift()?.();
       } else if (m.kind === 'warn') warn(m.message);
@@ -60,21 +72,30 @@ export class StatsThread {
   }
 
   static start(init: StatsThreadInit, warn: (m: string) => void = () => {}): StatsThread {
-    return new StatsThread(spawn(init), warn);
+    // room for every tensor whose size the IR gives; others (and any surprise) travel on their own
+    const capacity = init.tensors.reduce((a, t) => a + Math.max(t.size, 0), 0);
+    return new StatsThread(spawn(init), capacity, warn);
   }
 
-  /** Queues one tensor of the current sample (copied: the caller may reuse `data`). */
+  /** Adds one tensor to the current sample (copied: the caller may reuse `data`). */
   add(name: string, data: Float32Array): void {
     if (this.failure) throw this.failure;
-    const copy = data.slice();
-    this.worker.postMessage({ kind: 'add', name, data: copy } satisfies ToStatsThread, [copy.buffer]);
+    const s = (this.sample ??= { kind: 'sample', buffer: this.free.pop() ?? new ArrayBuffer(4 * this.capacity), items: [], extra: [] });
+    if (this.used + data.length <= this.capacity) {
+      new Float32Array(s.buffer, 4 * this.used, data.length).set(data);
+      s.items.push({ name, offset: this.used, length: data.length });
+      this.used += data.length;
+    } else s.extra.push({ name, data: data.slice() });
   }
 
-  /** Closes the sample; resolves once the queue has room for another. */
+  /** Sends the sample; resolves once the queue has room for another. */
   async endSample(): Promise<void> {
     if (this.failure) throw this.failure;
     this.queued++;
-    this.worker.postMessage({ kind: 'end' } satisfies ToStatsThread);
+    const s = this.sample ?? { kind: 'sample', buffer: this.free.pop() ?? new ArrayBuffer(4 * this.capacity), items: [], extra: [] };
+    this.sample = undefined;
+    this.used = 0;
+    this.worker.postMessage(s satisfies ToStatsThread, [s.buffer, ...s.extra.map((e) => e.data.buffer as ArrayBuffer)]);
     while (this.queued > MAX_QUEUED_SAMPLES && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failure) throw this.failure;
   }

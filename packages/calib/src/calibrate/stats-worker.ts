@@ -27,13 +27,13 @@ let busyMs = 0;
 port.on('message', (m: ToStatsThread) => {
   const t = performance.now();
   try {
-    if (m.kind === 'add') {
-      collector.add(m.name, m.data);
-      busyMs += performance.now() - t;
-    } else if (m.kind === 'end') {
+    if (m.kind === 'sample') {
+      for (const it of m.items) collector.add(it.name, new Float32Array(m.buffer, 4 * it.offset, it.length));
+      for (const e of m.extra) collector.add(e.name, e.data);
       collector.endSample();
       busyMs += performance.now() - t;
-      port.postMessage({ kind: 'ack', busyMs });
+      // the buffer goes back to the inference thread for a later sample
+      port.postMessage({ kind: 'ack', busyMs, buffer: m.buffer }, [m.buffer]);
     } else {
       const summaries = collector.summarize().map((s) => {
         const o = observers.get(s.info.name);
