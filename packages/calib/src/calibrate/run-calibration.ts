@@ -1,6 +1,7 @@
 // run_calibration's core (spec §1.2 step b and §3-4): one statistics pass over the samples
 // (or the cached statistics of an identical earlier pass), thresholds by the chosen method, then
 // TPU-MLIR's auto-tune where it can change anything. File writing is the caller's.
+import { availableParallelism } from 'node:os';
 import type { Module, NdArray } from '@tpu-quant/ir';
 import { createSession, type Backend } from '@tpu-quant/runtime';
 import { calibrationData, type SampleList } from '../data/index.js';
@@ -9,7 +10,7 @@ import type { CaliMethod, TensorInfo, TensorSummary, ThresholdRow } from '../sta
 import { computeThresholds, TorchHistogramObserver } from '../thresholds/index.js';
 import { tuneThresholds } from '../tune/index.js';
 import { methodIsTuned } from './method-options.js';
-import { StatsThread } from './stats-thread.js';
+import { StatsShards } from './stats-shards.js';
 import { NO_PROGRESS, type ProgressSink } from './progress.js';
 import { cachePath, loadStatistics, saveStatistics, statisticsKey } from './statistics-cache.js';
 
@@ -30,8 +31,10 @@ export interface CalibrationRequest {
   readonly backend?: Backend;
   /** Threads of the statistics pass's session (default 1) and of auto-tune (default: all cores). */
   readonly threads?: number;
-  /** Statistics on a worker thread, overlapping inference (default true). */
+  /** Statistics on worker threads, overlapping inference (default true). */
   readonly statsThread?: boolean;
+  /** How many statistics threads share the tensors (default: the machine's cores, at most 4). */
+  readonly statsThreads?: number;
   readonly progress?: ProgressSink;
   readonly log?: (line: string) => void;
 }
@@ -215,7 +218,8 @@ interface StatsSink {
 }
 
 function threadStats(infos: TensorInfo[], count: number, req: CalibrationRequest): StatsSink {
-  const thread = StatsThread.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer', bits: req.int4 ? 4 : 8 }, req.log);
+  const shards = req.statsThreads ?? Math.min(4, availableParallelism());
+  const thread = StatsShards.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer', bits: req.int4 ? 4 : 8 }, shards, req.log);
   return {
     add: (name, data) => thread.add(name, data),
     endSample: () => thread.endSample(),

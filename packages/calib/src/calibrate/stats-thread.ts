@@ -16,6 +16,8 @@ export interface StatsThreadInit {
   readonly torchObserver: boolean;
   /** 4 with debug_cmd int4 (Octav and ACIQ for 4 bits). */
   readonly bits: 8 | 4;
+  /** The tensors keeping the "last five" tails, when `tensors` is one shard of a model's. */
+  readonly lastTensors?: readonly string[];
 }
 
 /** One sample's tensors: each at [offset, offset + length) of `buffer` (f32 elements), or on its own in `extra`. */

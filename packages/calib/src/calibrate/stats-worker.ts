@@ -13,6 +13,7 @@ const collector = new StatsCollector(init.tensors, {
   binNum: init.binNum,
   inputNum: init.inputNum,
   bits: init.bits,
+  ...(init.lastTensors ? { lastTensors: new Set(init.lastTensors) } : {}),
   warn: (message) => port.postMessage({ kind: 'warn', message }),
   extraSink: init.torchObserver
     ? (info: TensorInfo) => {

@@ -40,15 +40,20 @@ export interface CollectorOptions {
    * in their last bits.
    */
   kernels?: 'wasm' | 'js';
+  /**
+   * Names of the tensors that keep the "last five" |x| tails: by default the last five of
+   * `tensors`. A collector given only some of a model's tensors (one shard of several) is told.
+   */
+  lastTensors?: ReadonlySet<string>;
 }
 
 /** Tensors at the end of the list that keep a pool of their k largest |x| (spec §3.2). */
-const LAST_TENSORS = 5;
+export const LAST_TENSORS = 5;
 
 export class StatsCollector {
   private readonly states: TensorStats[];
   private readonly byName = new Map<string, TensorStats>();
-  private readonly opts: Required<Omit<CollectorOptions, 'extraSink' | 'warn' | 'kernels'>> & Pick<CollectorOptions, 'warn'>;
+  private readonly opts: Required<Omit<CollectorOptions, 'extraSink' | 'warn' | 'kernels' | 'lastTensors'>> & Pick<CollectorOptions, 'warn'>;
   private sample = 0;
   private readonly js = new JsScan();
   private readonly wasm: WasmScan | undefined;
@@ -59,7 +64,8 @@ export class StatsCollector {
     if (!(this.opts.binNum >= 2)) throw new RangeError(`StatsCollector: binNum must be >= 2, got ${this.opts.binNum}`);
     this.wasm = opts.kernels === 'js' ? undefined : sharedWasmScan();
     this.states = tensors.map((info, i) => {
-      const s = new TensorStats(info, this.opts.inputNum, i >= tensors.length - LAST_TENSORS, opts.extraSink?.(info));
+      const last = opts.lastTensors ? opts.lastTensors.has(info.name) : i >= tensors.length - LAST_TENSORS;
+      const s = new TensorStats(info, this.opts.inputNum, last, opts.extraSink?.(info));
       if (this.byName.has(info.name)) throw new Error(`StatsCollector: tensor "${info.name}" is listed twice`);
       this.byName.set(info.name, s);
       return s;
