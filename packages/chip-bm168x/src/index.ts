@@ -17,10 +17,20 @@ export { tpuOps, REQUANT_MODES, POOL_MODES } from './dialect/ops.js';
 export * as tpu from './dialect/generated/index.js';
 export { quantizeMatMulBM1684X } from './quant/matmul-weights.js';
 export type { MatMulQuantBM1684X } from './quant/matmul-weights.js';
+export { quantizeDeconvBM1684X } from './quant/deconv-weights.js';
+export type { DeconvQuantBM1684X, DeconvQuantInput } from './quant/deconv-weights.js';
 export { registerTpuKernels } from './kernels/index.js';
 export { mulShiftHalfUp } from './kernels/common.js';
 export { lowerTopToTpu } from './lowering/convert-top-to-tpu.js';
 export type { LowerOptions, LowerReport } from './lowering/convert-top-to-tpu.js';
+// Mixed precision (qtable modes per op, fp_type) and strip-io-quant (quant_input / quant_output).
+export { checkQuantizeTable, floatModeOn, resolveFpType, resolveOpModes } from './lowering/mixed-precision.js';
+export type { LoweredMode, OpModes, QtableCheck } from './lowering/mixed-precision.js';
+export { modelInputs, stripIoQuant } from './lowering/strip-io-quant.js';
+export type { StripIoQuantOptions, StripIoQuantReport } from './lowering/strip-io-quant.js';
+// DDR address assignment (memory planning) and its checker.
+export { addressOf, gmemBytes, assignAddresses, checkMemoryPlan, memoryPlanOf, assignBuffers, fitFirstAssign, opSizeOrderAssign, ALWAYS_LIVE_END } from './memory/index.js';
+export type { AddrMode, AllocatorName, Allocation, AssignAddressesOptions, CoeffPlacement, CoeffPlan, IoTensor, LiveBuffer, LiveRange, MemoryPlan, Region, ValuePlacement } from './memory/index.js';
 export { BM1684X_FAMILY, registerBm168x } from './register.js';
 
 import { registerBm168x } from './register.js';

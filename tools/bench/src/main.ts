@@ -6,6 +6,8 @@
 //            capture and runFrom costs
 //   calibration: run_calibration on mobilenet_v2 with 100 imagenet-cali images vs ORT inference
 //            over the same samples; a second method from the statistics cache (--samples N)
+//   deploy:  INT8 simulation of mobilenet_v2 (tpu module, integer wasm kernels) vs our float
+//            inference of the same model, medians and ratio; the js reference kernels too
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,11 +15,12 @@ import {
   f32, Func, i64ArrayAttr, floatAttr, encodeNpz, readNpz, Module, nameLoc, ndarray, Op, parseMlir, printMlir, tensorType,
 } from '@tpu-quant/ir';
 import { calibrationBenchmark } from './calibration.js';
+import { deployBenchmark } from './deploy.js';
 import { kernelBenchmarks } from './kernels.js';
 import { runtimeBenchmarks } from './runtime.js';
 import { medianMs, printTable } from './stats.js';
 
-const SUITES = ['formats', 'kernels', 'runtime', 'calibration'] as const;
+const SUITES = ['formats', 'kernels', 'runtime', 'calibration', 'deploy'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values: flags } = parseArgs({
@@ -92,3 +95,4 @@ if (want('runtime')) {
   });
 }
 if (want('calibration')) await calibrationBenchmark({ assets, samples: Number(flags.samples), threads: Number(flags.threads) });
+if (want('deploy')) await deployBenchmark({ assets, runs });

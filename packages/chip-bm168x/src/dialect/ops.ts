@@ -140,4 +140,75 @@ export const tpuOps = defineDialect('tpu', {
     operands: { input: tensor(), shapeT: omittable(optional(tensor())) },
     attrs: { shape: optional(i64Array()), flatten_start_dim: optional(i64(-1)) },
   }),
+  // ---- INT8 data movement and elementwise ops of the detection / OCR models (H2) ----
+  Concat: op({
+    summary: 'Joins the inputs along axis; INT8: inputs already share the output type (MulShift inserted before)',
+    operands: { inputs: variadic(tensor()) },
+    attrs: { axis: si32(), only_merge: optional(bool(false)), multipliers: optional(i64Array()), rshifts: optional(i64Array()), ...fuseRelu },
+  }),
+  AddConst: op({
+    summary: 'x + const_val; INT8: y = saturate(RightShiftRound((q − zx) · multiplier + const_val, rshift, HalfUp)), const_val = round(c / So) << rshift',
+    operands: { input: tensor() },
+    attrs: { const_val: f64(), ...fuseRelu, multiplier: si32(1), rshift: si32(0) },
+    shape: sameShape,
+  }),
+  MulShift: op({
+    summary: 'Requant by an 8-bit multiplier: y = saturate(RightShiftRound((x − zx) · multiplier, rshift, HalfUp) + zy)',
+    operands: { input: tensor() },
+    attrs: { multiplier: si32(), rshift: si32() },
+    shape: sameShape,
+  }),
+  Mul: op({
+    summary: 'Elementwise product (broadcast); INT8: y = saturate(RightShiftRound(q1 · q2 · multiplier, rshift, HalfUp))',
+    operands: { inputs: variadic(tensor()) },
+    attrs: { ...fuseRelu, multiplier: si32(1), rshift: si32(0), quant_mode: optional(enumOf(REQUANT_MODES, 'MultiplierShift')) },
+  }),
+  Sub: op({
+    summary: 'inputs[0] − inputs[1] (broadcast); INT8: each side RightShiftRound(q_i · m_i, r_i, HalfUp), then saturate',
+    operands: { inputs: variadic(tensor()) },
+    attrs: { is_reverse: bool(false), ...fuseRelu, coeff: optional(f64Array()), multipliers: optional(i64Array()), rshifts: optional(i64Array()) },
+  }),
+  Slice: op({
+    summary: 'Strided slice by offset/ends/steps on axes; the data passes through with its type',
+    operands: { input: tensor(), offsetT: optional(tensor()), endsT: optional(tensor()), stepsT: optional(tensor()), buffer: optional(tensor()) },
+    attrs: { offset: i64Array(), steps: i64Array(), ends: i64Array(), axes: i64Array([1]) },
+  }),
+  Permute: op({
+    summary: 'Transposes by order; the data passes through with its type',
+    operands: { input: tensor(), buffer: optional(tensor()) },
+    attrs: { order: i64Array() },
+  }),
+  Upsample: op({
+    summary: 'Nearest-neighbour upscale by integer factors; the data passes through with its type',
+    operands: { input: tensor() },
+    attrs: { scale_h: i64(), scale_w: i64(), ...fuseRelu },
+  }),
+  Pad: op({
+    summary: 'Pads each axis (all "before" amounts, then all "after"); INT8: val is the quantized pad code',
+    operands: { input: tensor(), paddingsT: optional(tensor()), left_select: optional(tensor()), right_select: optional(tensor()), buffer: optional(tensor()) },
+    attrs: { paddings: i64Array(), val: f64(0), mode: enumOf(['constant', 'reflect', 'symmetric', 'edge'], 'constant') },
+  }),
+  Deconv: op({
+    summary: '2-D transposed convolution; INT8: per-channel int8 filter, int32 bias, int32 result (a tpu.RequantIntAxis follows)',
+    operands: { input: tensor(), filter: weight(), bias: optional(weight()) },
+    attrs: {
+      kernel_shape: i64Array(),
+      strides: i64Array(),
+      pads: i64Array(),
+      group: i64(1),
+      dilations: optional(i64Array()),
+      output_padding: optional(i64Array()),
+      ...fuseRelu,
+      with_bias: bool(false),
+      multiplier: optional(i64Array()),
+      rshift: optional(i64Array()),
+      quant_mode: optional(enumOf(REQUANT_MODES, 'MultiplierShift')),
+    },
+  }),
+  RequantIntAxis: op({
+    summary: 'Per-channel requant of int32 data to int8/uint8: quant holds [multiplier, −rshift, zero point] per channel',
+    operands: { input: tensor(), quant: weight() },
+    attrs: { quant_mode: enumOf(REQUANT_MODES), round_mode: roundMode(), rq_axis: si32(1), fuse_rq_axis: bool(false) },
+    shape: sameShape,
+  }),
 });

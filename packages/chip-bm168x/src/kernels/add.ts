@@ -3,6 +3,7 @@
 // numpy-style. A float Add sums coeff_i · x_i and rounds to its element type (f32/f16/bf16).
 import type { NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
+import { allocOut } from '@tpu-quant/runtime';
 import { addAttrs } from '../dialect/generated/attrs.js';
 import { clamp, floatIn, floatOut, mulShiftHalfUp, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
@@ -41,31 +42,84 @@ export function addKernel(ctx: KernelContext): NdArray {
   const shape = outShapeOf(ctx);
   const n = shape.reduce((p, d) => p * d, 1);
   const outQ = quantOf(ctx.outputTypes[0]);
-  const out = new Float32Array(n);
-  const terms = ctx.inputs.map((_, i) => {
+  const inputs = ctx.inputs.map((_, i) => {
     const x = floatIn(ctx, i);
     return { data: x.data as Float32Array, idx: broadcastIndex(x.shape, shape) };
   });
   if (outQ) {
-    const m = a.multipliers ?? terms.map(() => 1);
-    const r = a.rshifts ?? terms.map(() => 0);
     const [lo, hi] = reluBounds(outQ, a.do_relu, a.relu_limit);
-    for (let k = 0; k < n; k++) {
-      let s = 0;
-      terms.forEach((t, i) => {
-        s += mulShiftHalfUp(t.data[t.idx ? t.idx[k]! : k]!, m[i]!, r[i]!);
-      });
-      out[k] = clamp(s + outQ.zeroPoint, lo, hi);
+    const zp = outQ.zeroPoint;
+    const terms = inputs.map((x, i) => shiftTerm(x.data, x.idx, a.multipliers?.[i] ?? 1, a.rshifts?.[i] ?? 0));
+    const out = allocOut(ctx, shape);
+    const od = out.data as Float32Array;
+    const [t0, t1] = terms;
+    if (terms.length === 2 && t0!.safe && t1!.safe && t0!.r > 0 && t1!.r > 0 && !t0!.idx && !t1!.idx) {
+      addPair(od, t0!, t1!, zp, lo, hi); // the common residual Add, in one pass
+      return out;
     }
-  } else {
-    const coeff = a.coeff ?? terms.map(() => 1);
-    for (let k = 0; k < n; k++) {
-      let s = 0;
-      terms.forEach((t, i) => {
-        s += coeff[i]! * t.data[t.idx ? t.idx[k]! : k]!;
-      });
-      out[k] = a.do_relu ? floatRelu(s, a.relu_limit) : s;
-    }
+    const sum = zeroedScratch(n);
+    for (const t of terms) addShifted(sum, t);
+    for (let k = 0; k < n; k++) od[k] = clamp(sum[k]! + zp, lo, hi);
+    return out;
   }
+  // float: terms added in input order into f64, as a per-element sum would
+  const sum = zeroedScratch(n);
+  inputs.forEach((x, i) => addScaled(sum, x.data, x.idx, a.coeff?.[i] ?? 1));
+  const out = new Float32Array(n);
+  for (let k = 0; k < n; k++) out[k] = a.do_relu ? floatRelu(sum[k]!, a.relu_limit) : sum[k]!;
   return floatOut(ctx, shape, out);
+}
+
+/** One input's requant term, mulShiftHalfUp(q, m, r), as floor((q·m + half) · scale). */
+interface ShiftTerm {
+  readonly data: Float32Array;
+  readonly idx: Int32Array | undefined;
+  readonly m: number;
+  readonly r: number;
+  readonly half: number;
+  readonly scale: number;
+  /** Every q·m of this input is a safe integer, so the inline form is mulShiftHalfUp's own. */
+  readonly safe: boolean;
+}
+
+/**
+ * While q·m is a safe integer, mulShiftHalfUp computes floor((q·m + 2^(r−1)) / 2^r), or q·m·2^−r
+ * when r ≤ 0; dividing by 2^r and multiplying by 2^−r are the same operation on doubles.
+ */
+function shiftTerm(data: Float32Array, idx: Int32Array | undefined, m: number, r: number): ShiftTerm {
+  let maxAbs = 0;
+  for (let k = 0; k < data.length; k++) maxAbs = Math.max(maxAbs, Math.abs(data[k]!));
+  return { data, idx, m, r, half: r > 0 ? 2 ** (r - 1) : 0, scale: 2 ** -r, safe: maxAbs * Math.abs(m) <= Number.MAX_SAFE_INTEGER };
+}
+
+/** out = clamp(term0 + term1 + zp, lo, hi), both terms safe, unbroadcast and with r > 0. */
+function addPair(out: Float32Array, t0: ShiftTerm, t1: ShiftTerm, zp: number, lo: number, hi: number): void {
+  const { data: x0, m: m0, half: h0, scale: s0 } = t0;
+  const { data: x1, m: m1, half: h1, scale: s1 } = t1;
+  for (let k = 0; k < out.length; k++) {
+    const v = Math.floor((x0[k]! * m0 + h0) * s0) + Math.floor((x1[k]! * m1 + h1) * s1) + zp;
+    out[k] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+function addShifted(sum: Float64Array, t: ShiftTerm): void {
+  const { data, idx, m, r, half, scale, safe } = t;
+  for (let k = 0; k < sum.length; k++) {
+    const q = data[idx ? idx[k]! : k]!;
+    sum[k] += !safe ? mulShiftHalfUp(q, m, r) : r > 0 ? Math.floor((q * m + half) * scale) : q * m * scale;
+  }
+}
+
+/** sum[k] += c · x[k] (x[idx[k]] when broadcast). */
+function addScaled(sum: Float64Array, x: Float32Array, idx: Int32Array | undefined, c: number): void {
+  for (let k = 0; k < sum.length; k++) sum[k] += c * x[idx ? idx[k]! : k]!;
+}
+
+// one f64 scratch per thread, grown as needed: a fresh large array per run costs more than the sums
+let scratch = new Float64Array(0);
+function zeroedScratch(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  const s = scratch.subarray(0, n);
+  s.fill(0);
+  return s;
 }

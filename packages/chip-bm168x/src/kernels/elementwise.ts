@@ -2,9 +2,10 @@
 // tpu.Active. Float results are rounded to their element type (f32 / f16 / bf16).
 import type { NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
+import { allocOut } from '@tpu-quant/runtime';
 import { UserError } from '@tpu-quant/ir';
 import { activeAttrs, softmaxAttrs } from '../dialect/generated/attrs.js';
-import { lutIndex } from '../quant/lut.js';
+import { roundHalfAwayFromZero, storageRange } from '../quant/rounding.js';
 import { quantize } from '../quant/scales.js';
 import { f32Out, floatIn, floatOut, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
 
@@ -13,9 +14,11 @@ export function lutKernel(ctx: KernelContext): NdArray {
   const x = operandData(ctx, 0).data as Float32Array;
   const table = operandData(ctx, 1).data as Float32Array;
   if (table.length !== 256) throw new Error(`tpu.Lut "${ctx.op.name ?? '?'}": the table has ${table.length} entries, not 256`);
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = table[lutIndex(x[i]!)]!;
-  return f32Out(outShapeOf(ctx), out);
+  const out = allocOut(ctx, outShapeOf(ctx));
+  const od = out.data as Float32Array;
+  // the raw byte of an int8 / uint8 code is its two's complement low byte (lutIndex, inlined)
+  for (let i = 0; i < x.length; i++) od[i] = table[x[i]! & 255]!;
+  return out;
 }
 
 /**
@@ -28,11 +31,24 @@ export function castKernel(ctx: KernelContext): NdArray {
   const x = floatIn(ctx, 0).data as Float32Array;
   const inQ = operandQuant(ctx.op, 0);
   const outQ = quantOf(ctx.outputTypes[0]);
+  if (outQ && !inQ) {
+    // quantize() inlined: round(x / S) half away from zero, + ZP, saturated
+    const [lo, hi] = storageRange(outQ);
+    const scale = outQ.scale;
+    const zp = outQ.zeroPoint;
+    const out = allocOut(ctx, outShapeOf(ctx));
+    const od = out.data as Float32Array;
+    for (let i = 0; i < x.length; i++) {
+      const q = roundHalfAwayFromZero(x[i]! / scale) + zp;
+      od[i] = q > hi ? hi : q < lo ? lo : q;
+    }
+    return out;
+  }
   const out = new Float32Array(x.length);
-  if (outQ && !inQ) for (let i = 0; i < x.length; i++) out[i] = quantize(x[i]!, outQ);
-  else if (inQ && !outQ) {
+  if (inQ && !outQ) {
     const s = Math.fround(inQ.scale);
-    for (let i = 0; i < x.length; i++) out[i] = s * (x[i]! - inQ.zeroPoint);
+    const zp = inQ.zeroPoint;
+    for (let i = 0; i < x.length; i++) out[i] = s * (x[i]! - zp);
   } else if (inQ && outQ) {
     // requantizing casts are not produced by this lowering; go through float
     for (let i = 0; i < x.length; i++) out[i] = quantize(inQ.scale * (x[i]! - inQ.zeroPoint), outQ);

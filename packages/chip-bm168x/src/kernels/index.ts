@@ -1,16 +1,24 @@
 // Registers the js (reference, integer-exact) kernels of the `tpu` ops in the runtime's registry.
 // Float results (F32/F16/BF16 modes) are computed in f32/f64 and rounded to their element type.
-// There is no wasm integer path yet: sessions on the wasm backend fall back to these per op.
+// The wasm backend runs INT8 Conv2D / MatMul on WebAssembly integer kernels (wasm-kernels.ts) and
+// falls back to these per op for the rest.
 import { getKernel, registerKernel, type KernelContext } from '@tpu-quant/runtime';
 import type { NdArray } from '@tpu-quant/ir';
 import { addKernel } from './add.js';
 import { conv2dKernel } from './conv2d.js';
+import { conv2dOnlyShiftKernel, isOnlyShift } from './bm1684-conv2d.js';
 import { activeKernel, castKernel, lutKernel, reshapeKernel, softmaxKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
 import { pool2dKernel } from './pool2d.js';
+import { concatKernel, padKernel, permuteKernel, sliceKernel, upsampleKernel } from './data-movement.js';
+import { addConstKernel, mulKernel, mulShiftKernel, subKernel } from './arith.js';
+import { deconvKernel } from './deconv.js';
+import { requantIntAxisKernel } from './requant.js';
+import { registerWasmTpuKernels } from './wasm-kernels.js';
 
 const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
-  'tpu.Conv2D': conv2dKernel,
+  // BM1684 INT8 convs requantize by shift only (quant_mode OnlyShift)
+  'tpu.Conv2D': (ctx) => (isOnlyShift(ctx.op) ? conv2dOnlyShiftKernel(ctx) : conv2dKernel(ctx)),
   'tpu.Add': addKernel,
   'tpu.Pool2D': pool2dKernel,
   'tpu.MatMul': matmulKernel,
@@ -19,6 +27,17 @@ const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
   'tpu.Softmax': softmaxKernel,
   'tpu.Reshape': reshapeKernel,
   'tpu.Active': activeKernel,
+  'tpu.Concat': concatKernel,
+  'tpu.Slice': sliceKernel,
+  'tpu.Permute': permuteKernel,
+  'tpu.Upsample': upsampleKernel,
+  'tpu.Pad': padKernel,
+  'tpu.Mul': mulKernel,
+  'tpu.Sub': subKernel,
+  'tpu.MulShift': mulShiftKernel,
+  'tpu.AddConst': addConstKernel,
+  'tpu.Deconv': deconvKernel,
+  'tpu.RequantIntAxis': requantIntAxisKernel,
 };
 
 /** Registers every tpu kernel once (a second call, e.g. a package loaded twice, does nothing). */
@@ -27,5 +46,6 @@ export function registerTpuKernels(): string[] {
     if (getKernel(op, 'js')) continue;
     registerKernel({ op, backend: 'js', dtypes: ['f32'], run: (ctx) => [run(ctx)] });
   }
+  registerWasmTpuKernels();
   return Object.keys(KERNELS);
 }

@@ -24,27 +24,28 @@ export function pool2dKernel(ctx: KernelContext): NdArray {
   const max = a.pool_mode === 'Max';
   const [lo, hi] = outQ ? reluBounds(outQ, a.do_relu, a.relu_limit) : [-Infinity, Infinity];
   const out = new Float32Array(n * c * oh * ow);
+  const mult = a.multiplier ?? 1;
+  const rshift = a.rshift ?? 0;
+  const zp = outQ?.zeroPoint ?? 0;
   for (let p = 0; p < n * c; p++) {
     const base = p * ih * iw;
     for (let y = 0; y < oh; y++) {
+      // the window rows and columns inside the input (no per-element bounds tests)
+      const y0 = y * sh - pt;
+      const ky0 = Math.max(0, -y0), ky1 = Math.min(kh, ih - y0);
       for (let xo = 0; xo < ow; xo++) {
+        const x0 = xo * sw - pl;
+        const kx0 = Math.max(0, -x0), kx1 = Math.min(kw, iw - x0);
         let acc = max ? -Infinity : 0;
-        let count = 0;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = y * sh - pt + ky;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = xo * sw - pl + kx;
-            const inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
-            if (inside || a.count_include_pad) count++;
-            if (!inside) continue;
-            const v = xd[base + iy * iw + ix]!;
-            acc = max ? Math.max(acc, v) : acc + v;
-          }
+        for (let ky = ky0; ky < ky1; ky++) {
+          const row = base + (y0 + ky) * iw + x0;
+          for (let kx = kx0; kx < kx1; kx++) acc = max ? Math.max(acc, xd[row + kx]!) : acc + xd[row + kx]!;
         }
         const i = (p * oh + y) * ow + xo;
         if (max) out[i] = outQ ? clamp(acc, lo, hi) : a.do_relu ? floatRelu(acc, a.relu_limit) : acc;
-        else if (outQ) out[i] = clamp(mulShiftHalfUp(acc, a.multiplier ?? 1, a.rshift ?? 0) + outQ.zeroPoint, lo, hi);
+        else if (outQ) out[i] = clamp(mulShiftHalfUp(acc, mult, rshift) + zp, lo, hi);
         else {
+          const count = a.count_include_pad ? kh * kw : Math.max(0, ky1 - ky0) * Math.max(0, kx1 - kx0);
           const v = acc / (count || 1);
           out[i] = a.do_relu ? floatRelu(v, a.relu_limit) : v;
         }

@@ -13,6 +13,10 @@
 // op stays the top op, typed in the mode's float type. The network input (f32) is cast to the
 // mode's type where a consumer needs it.
 //
+// Mixed precision (§3.5, §3.7): with a qtable each op is lowered in its entry's mode (INT8, F32,
+// F16, BF16; mixed-precision.ts) instead of the module's, so an INT8 module can keep some ops in
+// F16 and a float module (calibrated) can run some ops in INT8.
+//
 // In every mode casts are inserted where types meet (§3.6, named `<value>_<type>`), and network
 // outputs are cast to f32.
 //
@@ -23,20 +27,24 @@
 // - Softmax is always float in INT8, and in F32 there (TPU-MLIR: an INT8 exp-table kernel for axis
 //   1, rank ≤ 4, else F16). Kept F32 so the dequantized logits keep their `<name>_f32` cast, which
 //   the CLI's MobileNetV2 INT8 check reads;
-// - no qtable, no --asymmetric (refused), no canonicalize or weight-fold afterwards; unused float
-//   weights are erased.
-import type { FloatType, Module, Op, TensorType, Value } from '@tpu-quant/ir';
+// - no --asymmetric (refused), no canonicalize or weight-fold afterwards; unused float weights
+//   are erased.
+import type { FloatType, Module, Op, TargetInfo, TensorType, Value } from '@tpu-quant/ir';
 import { eraseDeadOps, getTarget, stringAttr, tensorType, top, UserError, verifyModule } from '@tpu-quant/ir';
 import { softmax as tpuSoftmax } from '../dialect/generated/builders.js';
 import { LoweringContext } from './context.js';
-import { FLOAT_LOWERINGS, FLOAT_TYPES, keptFloatType, type FloatMode, type FloatModeName } from './lower-float.js';
+import { FLOAT_LOWERINGS, FLOAT_TYPES, keptFloatType, type FloatMode } from './lower-float.js';
 import { INT8_LOWERINGS } from './lower-int8.js';
+import { INT8_LOWERINGS_BM1684 } from './lower-int8-bm1684.js';
+import { resolveFpType, resolveOpModes } from './mixed-precision.js';
 
 export interface LowerOptions {
-  /** Processor name (bm1684x, bm1688, bm1690, cv186x). */
+  /** Processor name (bm1684x, bm1688, bm1690, cv186x; bm1684 lowers INT8 by lower-int8-bm1684.ts). */
   readonly chip: string;
   readonly mode: string;
   readonly asymmetric?: boolean;
+  /** The qtable: op name -> mode (INT8, F32, F16, BF16), overriding `mode` for that op (§3.7). */
+  readonly quantizeTable?: ReadonlyMap<string, string>;
 }
 
 export interface LowerReport {
@@ -54,28 +62,56 @@ const PASS_THROUGH = new Set(['top.Weight', 'top.None', 'top.Input', 'func.retur
 
 export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
   const mode = opts.mode.toUpperCase();
-  if (mode === 'F32' || mode === 'F16' || mode === 'BF16') return lowerFloat(module, opts.chip, mode);
-  if (mode !== 'INT8') {
+  if (mode !== 'INT8' && mode !== 'F32' && mode !== 'F16' && mode !== 'BF16') {
     throw new UserError('E_UNSUPPORTED_MODE', `convert-top-to-tpu: mode ${opts.mode} is not lowered yet`, 'lowered modes: INT8, F32, F16, BF16');
   }
   if (opts.asymmetric) throw new UserError('E_UNSUPPORTED_MODE', 'convert-top-to-tpu: asymmetric INT8 is not lowered yet', 'lower symmetric INT8');
+  const modes = resolveOpModes(module, opts.chip, mode, opts.quantizeTable);
   const state = module.attrs.get('module.state');
-  if (state?.kind !== 'string' || state.value !== 'TOP_CALIBRATED') {
-    throw new UserError('E_MODULE_STATE', `convert-top-to-tpu{mode=INT8} needs a calibrated module, this one is in state ${state?.kind === 'string' ? state.value : '(none)'}`, 'import a calibration table first (importCalibration, propagateCalibration)');
+  const s = state?.kind === 'string' ? state.value : '(none)';
+  if (modes.anyInt8 && s !== 'TOP_CALIBRATED') {
+    const what = mode === 'INT8' ? 'convert-top-to-tpu{mode=INT8}' : `INT8 ops in the qtable (mode=${mode})`;
+    throw new UserError('E_MODULE_STATE', `${what} need a calibrated module, this one is in state ${s}`, 'import a calibration table first (importCalibration, propagateCalibration)');
   }
+  if (s !== 'TOP_F32' && s !== 'TOP_CALIBRATED') {
+    throw new UserError('E_MODULE_STATE', `convert-top-to-tpu{mode=${mode}} needs a top module, this one is in state ${s}`, 'lower the module written by model_transform');
+  }
+  const target = getTarget(opts.chip.toLowerCase());
+  refuseFloatModeOf(target, mode);
+  // BM1684's INT8 scheme (per-layer shift, §3.11) differs from the BM1684X family's (§3.10)
+  const int8Lowerings = target.family === 'bm1684' ? INT8_LOWERINGS_BM1684 : INT8_LOWERINGS;
   const cx = new LoweringContext(module, false);
   const f = module.main;
   const castsBefore = countCasts(module);
-  const mix = FLOAT_TYPES[getTarget(opts.chip.toLowerCase()).floatForMix as FloatModeName] ?? FLOAT_TYPES.F32;
+  // INT8 ops whose INT8 lowering does not apply stay float in the chip's mixing type (§3.8)
+  const mix = FLOAT_TYPES[resolveFpType(opts.chip)] ?? FLOAT_TYPES.F32;
   let int8 = 0;
+  let floatTpu = 0;
   const float = new Map<string, number>();
+  const keptFloat = (op: Op) => float.set(op.type, (float.get(op.type) ?? 0) + 1);
+  // Ops are lowered in order, each in its own mode (qtable entry or module mode, §3.5); a value
+  // keeps its calibrated range after its producer is lowered to float, so an INT8 consumer can
+  // quantize it again (casts where types meet, §3.6).
   for (const op of [...f.ops]) {
     if (op.type === 'top.Input') {
       for (const r of op.results) cx.makeFloat(r);
       continue;
     }
     if (PASS_THROUGH.has(op.type)) continue;
-    const lowered = INT8_LOWERINGS[op.type]?.(op, cx);
+    const opMode = modes.modeOf(op);
+    if (opMode !== 'INT8') {
+      const m: FloatMode = { name: opMode, type: FLOAT_TYPES[opMode], target };
+      const lowered = FLOAT_LOWERINGS[op.type]?.(op, cx, m);
+      if (lowered) {
+        replaceKeepingRange(cx, op, lowered);
+        floatTpu++;
+      } else {
+        keepFloat(op, cx, keptFloatType(op, m));
+        keptFloat(op);
+      }
+      continue;
+    }
+    const lowered = int8Lowerings[op.type]?.(op, cx);
     if (lowered) {
       op.result().replaceAllUsesWith(lowered);
       op.erase();
@@ -89,45 +125,14 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
       cx.b.setInsertionPointBefore(op);
       const out = tpuSoftmax(cx.b, { input }, { axis: a.axis, log: a.log, beta: a.beta }, { loc: op.loc, resultType: op.result().type as TensorType }).result();
       replaceKeepingRange(cx, op, out);
-      float.set(op.type, (float.get(op.type) ?? 0) + 1);
+      keptFloat(op);
       continue;
     }
     keepFloat(op, cx, mix);
-    float.set(op.type, (float.get(op.type) ?? 0) + 1);
+    keptFloat(op);
   }
-  finish(module, cx, opts.chip, 'INT8');
-  return { int8, float, casts: countCasts(module) - castsBefore };
-}
-
-/** F32 / F16 / BF16: every op in the mode's float type, or F32 where TPU-MLIR keeps it there. */
-function lowerFloat(module: Module, chip: string, name: FloatModeName): LowerReport {
-  const state = module.attrs.get('module.state');
-  const s = state?.kind === 'string' ? state.value : '(none)';
-  if (s !== 'TOP_F32' && s !== 'TOP_CALIBRATED') {
-    throw new UserError('E_MODULE_STATE', `convert-top-to-tpu{mode=${name}} needs a top module, this one is in state ${s}`, 'lower the module written by model_transform');
-  }
-  const m: FloatMode = { name, type: FLOAT_TYPES[name], target: getTarget(chip.toLowerCase()) };
-  const cx = new LoweringContext(module, false);
-  const f = module.main;
-  const castsBefore = countCasts(module);
-  // a calibrated module lowered in a float mode: the ranges are not used
-  for (const op of f.ops) for (const r of op.results) cx.makeFloat(r);
-  let floatTpu = 0;
-  const float = new Map<string, number>();
-  for (const op of [...f.ops]) {
-    if (PASS_THROUGH.has(op.type)) continue;
-    const lowered = FLOAT_LOWERINGS[op.type]?.(op, cx, m);
-    if (lowered) {
-      op.result().replaceAllUsesWith(lowered);
-      op.erase();
-      floatTpu++;
-      continue;
-    }
-    keepFloat(op, cx, keptFloatType(op, m));
-    float.set(op.type, (float.get(op.type) ?? 0) + 1);
-  }
-  finish(module, cx, chip, name);
-  return { int8: 0, floatTpu, float, casts: countCasts(module) - castsBefore };
+  finish(module, cx, opts.chip, mode);
+  return { int8, floatTpu, float, casts: countCasts(module) - castsBefore };
 }
 
 /** Network outputs cast to f32, dead ops and weights erased, the module marked lowered and verified. */
@@ -174,4 +179,14 @@ function replaceKeepingRange(cx: LoweringContext, op: Op, out: Value): void {
 
 function countCasts(m: Module): number {
   return m.main.ops.filter((o) => o.type === 'tpu.Cast').length;
+}
+
+/**
+ * A module mode the chip has no float type for: BM1684 has only F32 (TPU-MLIR's BM1684 lowerings
+ * define no LoweringF16 / LoweringBF16 and abort with "Not Implemented"). CV18xx remaps instead.
+ */
+function refuseFloatModeOf(target: TargetInfo, mode: string): void {
+  if (mode !== 'F16' && mode !== 'BF16') return;
+  if ((target.quantModes as readonly string[]).includes(mode) || target.floatRemap?.[mode] !== undefined) return;
+  throw new UserError('E_UNSUPPORTED_MODE', `${target.name} has no ${mode}: its float type is ${target.floatForMix} (TPU-MLIR's ${target.name} lowering has no ${mode} and aborts)`, `use --quantize ${target.quantModes.join(' or ')}`);
 }

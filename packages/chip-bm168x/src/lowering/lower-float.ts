@@ -12,8 +12,14 @@
 //   Softmax; bank = local memory / banks from the target table, 8192 elements on BM1684X).
 // - LayerNorm in BF16 on BM1688 → F32; MulConst in F16 whose |const_val| exceeds the F16 range
 //   → F32 (spec §3.10; both stay top ops here, see keptFloatType).
-// - Conv (and MatMul): the bias stays f32 in F16/BF16 modes, as TPU-MLIR's Conv LoweringF16
-//   asserts ("bias has to be f32"); only the filter / right operand is converted.
+// - Conv: the bias stays f32 in F16/BF16 modes, as TPU-MLIR's Conv LoweringF16 asserts ("bias has
+//   to be f32"); only the filter is converted. MatMul converts its bias with the right operand on
+//   BM1684X and BM1690 (`bias_use_fp32 = !(isBM1684X() || isBM1690Family())` in MatMul.cpp); on
+//   BM1688 / CV186X the bias stays f32.
+// Rounding: f32 → bf16 is round-to-nearest-even on the f32 bits (TPU-MLIR's bm_f32_to_bf16, for
+// weights and casts alike); every float tpu op computes in f32 (we use f64) from its already
+// rounded inputs and rounds its result once, after the fused ReLU / relu_limit (the tpu ops'
+// `inference`: compute, then BF16(...) / F16(...) over the output).
 import type { FloatType, Op, TargetInfo, TensorType, Value } from '@tpu-quant/ir';
 import { bf16, f16, f32, lmemBankBytes, tensorType, top } from '@tpu-quant/ir';
 import type { ActiveAttrs } from '../dialect/generated/attrs.js';
@@ -122,15 +128,19 @@ const matMul: FloatLowering = (op, cx, m) => {
   const right = cx.floatWeight(rv, m.type, op);
   const biasV = op.operands[2];
   if (!right || (!isNone(biasV) && biasV!.producer?.type !== 'top.Weight')) return undefined;
+  const bias = isNone(biasV) ? undefined : matMulBiasKeepsF32(m.target) ? biasV! : cx.floatWeight(biasV!, m.type, op);
+  if (!isNone(biasV) && !bias) return undefined;
   const input = cx.float(op.operand(0), m.type);
-  const withBias = !isNone(biasV);
   return tpu.matMul(
     cx.b,
-    { input, right, ...(withBias ? { bias: biasV! } : {}) },
+    { input, right, ...(bias ? { bias } : {}) },
     { right_transpose: a.right_transpose, keep_dims: a.keep_dims, do_relu: a.do_relu, relu_limit: a.relu_limit },
     at(op, cx, m.type),
   ).result();
 };
+
+/** Whether a float MatMul keeps an f32 bias: not on BM1684X and BM1690, which convert it (module doc). */
+const matMulBiasKeepsF32 = (t: TargetInfo): boolean => t.name !== 'bm1684x' && t.name !== 'bm1690';
 
 /** LMEM_BANK_BYTES / 2 (compared with an element count, as TPU-MLIR does). */
 const halfBank = (t: TargetInfo): number => (lmemBankBytes(t) ?? t.localMemBytes) / 2;

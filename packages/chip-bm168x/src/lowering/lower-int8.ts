@@ -1,78 +1,25 @@
 // INT8 lowerings of single top ops for the BM1684X family (spec deploy.md §3.10). Each returns the
-// replacement value (a new tpu op built before the top op), or undefined when this slice does not
-// lower the op in INT8: the driver then keeps the top op in float with casts around it.
-import type { NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
+// replacement value (a new tpu op built before the top op), or undefined when the op is not
+// lowered in INT8: the driver then keeps the top op in float with casts around it. Conv, pools,
+// MatMul and the LUT activations live here; Conv (and what folds into it) in lower-int8-conv.ts, the
+// data-movement ops in lower-int8-movement.ts, the elementwise arithmetic in lower-int8-eltwise.ts,
+// Deconv in lower-int8-deconv.ts.
+//
+import type { Op, TensorType, Value } from '@tpu-quant/ir';
 import { ndarray, tensorType, top } from '@tpu-quant/ir';
 import * as tpu from '../dialect/generated/builders.js';
-import { quantizeConvBM1684X } from '../quant/conv-weights.js';
-import { addMultipliersBM1684X, avgPoolQuantBM1684X } from '../quant/eltwise.js';
+import { avgPoolQuantBM1684X } from '../quant/eltwise.js';
 import { buildLut8 } from '../quant/lut.js';
 import { quantizeMatMulBM1684X } from '../quant/matmul-weights.js';
 import type { LoweringContext } from './context.js';
 import { paramsOf, paramsOfType } from './context.js';
+import { at, isNone, weightData, type Int8Lowering } from './int8-common.js';
+import { batchNorm, conv } from './lower-int8-conv.js';
+import { deconv } from './lower-int8-deconv.js';
+import { ELTWISE_LOWERINGS } from './lower-int8-eltwise.js';
+import { MOVEMENT_LOWERINGS } from './lower-int8-movement.js';
 
-export type Int8Lowering = (op: Op, cx: LoweringContext) => Value | undefined;
-
-/** Weight data of an operand produced by a loaded top.Weight, as float. */
-function weightData(cx: LoweringContext, v: Value): NdArray | undefined {
-  const p = v.producer;
-  if (p?.type !== 'top.Weight' || p.name === undefined) return undefined;
-  const w = cx.module.weights.get(p.name);
-  return w && (w.dtype === 'f32' || w.dtype === 'f64') ? w : undefined;
-}
-
-const isNone = (v: Value | undefined): boolean => v === undefined || v.type.kind === 'none';
-
-/** Builder options placing the new op before `op` with `op`'s location. */
-function at(op: Op, cx: LoweringContext, resultType: TensorType) {
-  cx.b.setInsertionPointBefore(op);
-  return { loc: op.loc, resultType };
-}
-
-const conv: Int8Lowering = (op, cx) => {
-  const a = top.convAttrs(op);
-  if (a.kernel_shape.length !== 2 || a.inserts?.some((x) => x !== 0) || (a.auto_pad && a.auto_pad !== 'NOTSET')) return undefined;
-  const filter = weightData(cx, op.operand(1));
-  const input = cx.int8(op.operand(0));
-  const outT = cx.quantTypeOf(op.result());
-  if (!filter || !input || !outT) return undefined;
-  const inQ = paramsOf(input)!;
-  const outQ = paramsOfType(outT);
-  const biasV = op.operands[2];
-  const bias = isNone(biasV) ? undefined : weightData(cx, biasV!);
-  if (!isNone(biasV) && !bias) return undefined;
-  const oc = filter.shape[0]!;
-  const q = quantizeConvBM1684X({ filter: filter.data as Float32Array, oc, bias: bias?.data as Float32Array | undefined, inScale: inQ.scale, inZeroPoint: inQ.zeroPoint, outScale: outQ.scale });
-  const fw = cx.weight(`${op.operand(1).name ?? `${op.name}_filter`}_${q.filterSigned ? 'int8' : 'uint8'}`, ndarray(q.filterSigned ? 'i8' : 'u8', filter.shape, q.filter), op);
-  const bw = q.bias ? cx.weight(`${biasV?.name && !isNone(biasV) ? biasV.name : `${op.name}_bias`}_int32`, ndarray('i32', [oc], q.bias), op) : undefined;
-  return tpu.conv2D(
-    cx.b,
-    { input, filter: fw, ...(bw ? { bias: bw } : {}) },
-    {
-      kernel_shape: a.kernel_shape, strides: a.strides, pads: a.pads, group: a.group, dilations: a.dilations,
-      do_relu: a.do_relu, relu_limit: a.relu_limit, with_bias: bw !== undefined,
-      multiplier: q.multipliers, rshift: q.rshifts, quant_mode: 'MultiplierShift',
-    },
-    at(op, cx, outT),
-  ).result();
-};
-
-const add: Int8Lowering = (op, cx) => {
-  const a = top.addAttrs(op);
-  // constant inputs (top.Weight) are not lowered yet: TPU-MLIR quantizes them with their own scale
-  if (cx.asymmetric || op.operands.some((v) => v.producer?.type === 'top.Weight')) return undefined;
-  const inputs = op.operands.map((v) => cx.int8(v));
-  const outT = cx.quantTypeOf(op.result());
-  if (!outT || inputs.some((v) => v === undefined)) return undefined;
-  const outQ = paramsOfType(outT);
-  const ms = addMultipliersBM1684X(inputs.map((v) => ({ scale: paramsOf(v!)!.scale })), outQ.scale, a.coeff);
-  return tpu.add(
-    cx.b,
-    { inputs: inputs as Value[] },
-    { do_relu: a.do_relu, relu_limit: a.relu_limit, ...(a.coeff ? { coeff: a.coeff } : {}), multipliers: ms.multipliers, rshifts: ms.rshifts },
-    at(op, cx, outT),
-  ).result();
-};
+export type { Int8Lowering } from './int8-common.js';
 
 /** Avg/max pooling over the last two axes of a rank-4 input. */
 export interface PoolWindow {
@@ -197,11 +144,16 @@ function lut(fn: (op: Op) => ((x: number) => number) | undefined): Int8Lowering 
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+/** upstream `hsigmoid`: max(0, min(1, alpha·x + beta)). */
+const hardSigmoid = (x: number, alpha: number, beta: number): number => Math.max(0, Math.min(1, alpha * x + beta));
 
 /** The top ops this slice lowers to INT8, by type. */
 export const INT8_LOWERINGS: Readonly<Record<string, Int8Lowering>> = {
+  ...ELTWISE_LOWERINGS,
+  ...MOVEMENT_LOWERINGS,
   'top.Conv': conv,
-  'top.Add': add,
+  'top.BatchNorm': batchNorm,
+  'top.Deconv': deconv,
   'top.AvgPool': avgPool,
   'top.MaxPool': maxPool,
   'top.Reduce': reduce,
@@ -220,4 +172,10 @@ export const INT8_LOWERINGS: Readonly<Record<string, Int8Lowering>> = {
   }),
   'top.Tanh': lut(() => Math.tanh),
   'top.SiLU': lut(() => (x) => x * sigmoid(x)),
+  'top.HardSigmoid': lut((op) => {
+    const a = top.hardSigmoidAttrs(op);
+    return (x) => hardSigmoid(x, a.alpha, a.beta);
+  }),
+  'top.HardSwish': lut(() => (x) => x * hardSigmoid(x, 1 / 6, 0.5)),
+  'top.Exp': lut(() => Math.exp),
 };

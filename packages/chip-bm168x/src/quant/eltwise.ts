@@ -64,6 +64,32 @@ export function addMultipliersBM1684X(inputs: readonly EltwiseInput[], outScale:
 }
 
 /**
+ * BM1684X-family Sub INT8 (symmetric; `BM1684X/Sub.cpp`): an activation input i gets (m_i, r_i) =
+ * get_scale_and_shift_positive(coeff_i · S_i / So, 8); a constant input is quantized with the
+ * *output* scale, to_int8(c / So) (uint8 when c ≥ 0), with m = 1, r = 0. The op computes
+ * y = saturate((q_0 · m_0 >> r_0) − (q_1 · m_1 >> r_1)) (HalfUp).
+ */
+export function subMultipliersBM1684X(inputs: readonly EltwiseInput[], outScale: number, coeffs?: readonly number[]): EltwiseMultipliers {
+  const multipliers: number[] = [];
+  const rshifts: number[] = [];
+  const constants: (QuantizedConstant | undefined)[] = [];
+  inputs.forEach((inp, i) => {
+    if ('constant' in inp) {
+      const signed = findMinMax(inp.constant).min < 0;
+      constants.push({ data: quantizeConstant(inp.constant, signed, (v) => v / outScale), signed, scale: outScale });
+      multipliers.push(1);
+      rshifts.push(0);
+    } else {
+      const ms = getScaleAndShiftPositive((coeffs?.[i] ?? 1) * (inp.scale / outScale), 8);
+      constants.push(undefined);
+      multipliers.push(ms.multiplier);
+      rshifts.push(ms.shift);
+    }
+  });
+  return { multipliers, rshifts, constants };
+}
+
+/**
  * BM1684 Add INT8: per input, r_i = max(0, calRightShiftNumUseCblas(coeff_i, S_i, So, 8)) and
  * m_i = to_int8(coeff_i · 2^r_i · S_i / So) (C float). A constant input is quantized with its own
  * scale max|c|/127 (/255 if c ≥ 0). Undefined when some m_i falls outside [0, 127]: TPU-MLIR then

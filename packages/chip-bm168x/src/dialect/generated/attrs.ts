@@ -293,3 +293,302 @@ export interface ReshapeAttrValues {
 export function reshapeAttrs(op: Op): ReshapeAttrValues {
   return readAttrs<ReshapeAttrValues>(op, tpuOps.ops.Reshape);
 }
+
+/** Attributes of `tpu.Concat` as builders take them; left-out ones get the table's defaults. */
+export interface ConcatAttrs {
+  /** si32, required */
+  readonly axis: number;
+  /** bool, default false (builders leave it out unless given) */
+  readonly only_merge?: boolean;
+  /** i64[], optional */
+  readonly multipliers?: readonly number[];
+  /** i64[], optional */
+  readonly rshifts?: readonly number[];
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+}
+
+/** Attributes of `tpu.Concat` as read back, defaults applied. */
+export interface ConcatAttrValues {
+  axis: number;
+  only_merge: boolean;
+  multipliers?: number[];
+  rshifts?: number[];
+  do_relu: boolean;
+  relu_limit: number;
+}
+
+/** Reads the attributes of a `tpu.Concat` with defaults applied; throws on another op type. */
+export function concatAttrs(op: Op): ConcatAttrValues {
+  return readAttrs<ConcatAttrValues>(op, tpuOps.ops.Concat);
+}
+
+/** Attributes of `tpu.AddConst` as builders take them; left-out ones get the table's defaults. */
+export interface AddConstAttrs {
+  /** f64, required */
+  readonly const_val: number;
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+  /** si32, default 1 */
+  readonly multiplier?: number;
+  /** si32, default 0 */
+  readonly rshift?: number;
+}
+
+/** Attributes of `tpu.AddConst` as read back, defaults applied. */
+export interface AddConstAttrValues {
+  const_val: number;
+  do_relu: boolean;
+  relu_limit: number;
+  multiplier: number;
+  rshift: number;
+}
+
+/** Reads the attributes of a `tpu.AddConst` with defaults applied; throws on another op type. */
+export function addConstAttrs(op: Op): AddConstAttrValues {
+  return readAttrs<AddConstAttrValues>(op, tpuOps.ops.AddConst);
+}
+
+/** Attributes of `tpu.MulShift` as builders take them; left-out ones get the table's defaults. */
+export interface MulShiftAttrs {
+  /** si32, required */
+  readonly multiplier: number;
+  /** si32, required */
+  readonly rshift: number;
+}
+
+/** Attributes of `tpu.MulShift` as read back, defaults applied. */
+export interface MulShiftAttrValues {
+  multiplier: number;
+  rshift: number;
+}
+
+/** Reads the attributes of a `tpu.MulShift` with defaults applied; throws on another op type. */
+export function mulShiftAttrs(op: Op): MulShiftAttrValues {
+  return readAttrs<MulShiftAttrValues>(op, tpuOps.ops.MulShift);
+}
+
+/** Attributes of `tpu.Mul` as builders take them; left-out ones get the table's defaults. */
+export interface MulAttrs {
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+  /** si32, default 1 */
+  readonly multiplier?: number;
+  /** si32, default 0 */
+  readonly rshift?: number;
+  /** enum, default "MultiplierShift" (builders leave it out unless given) */
+  readonly quant_mode?: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+}
+
+/** Attributes of `tpu.Mul` as read back, defaults applied. */
+export interface MulAttrValues {
+  do_relu: boolean;
+  relu_limit: number;
+  multiplier: number;
+  rshift: number;
+  quant_mode: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+}
+
+/** Reads the attributes of a `tpu.Mul` with defaults applied; throws on another op type. */
+export function mulAttrs(op: Op): MulAttrValues {
+  return readAttrs<MulAttrValues>(op, tpuOps.ops.Mul);
+}
+
+/** Attributes of `tpu.Sub` as builders take them; left-out ones get the table's defaults. */
+export interface SubAttrs {
+  /** bool, default false */
+  readonly is_reverse?: boolean;
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+  /** f64[], optional */
+  readonly coeff?: readonly number[];
+  /** i64[], optional */
+  readonly multipliers?: readonly number[];
+  /** i64[], optional */
+  readonly rshifts?: readonly number[];
+}
+
+/** Attributes of `tpu.Sub` as read back, defaults applied. */
+export interface SubAttrValues {
+  is_reverse: boolean;
+  do_relu: boolean;
+  relu_limit: number;
+  coeff?: number[];
+  multipliers?: number[];
+  rshifts?: number[];
+}
+
+/** Reads the attributes of a `tpu.Sub` with defaults applied; throws on another op type. */
+export function subAttrs(op: Op): SubAttrValues {
+  return readAttrs<SubAttrValues>(op, tpuOps.ops.Sub);
+}
+
+/** Attributes of `tpu.Slice` as builders take them; left-out ones get the table's defaults. */
+export interface SliceAttrs {
+  /** i64[], required */
+  readonly offset: readonly number[];
+  /** i64[], required */
+  readonly steps: readonly number[];
+  /** i64[], required */
+  readonly ends: readonly number[];
+  /** i64[], default [1] */
+  readonly axes?: readonly number[];
+}
+
+/** Attributes of `tpu.Slice` as read back, defaults applied. */
+export interface SliceAttrValues {
+  offset: number[];
+  steps: number[];
+  ends: number[];
+  axes: number[];
+}
+
+/** Reads the attributes of a `tpu.Slice` with defaults applied; throws on another op type. */
+export function sliceAttrs(op: Op): SliceAttrValues {
+  return readAttrs<SliceAttrValues>(op, tpuOps.ops.Slice);
+}
+
+/** Attributes of `tpu.Permute` as builders take them; left-out ones get the table's defaults. */
+export interface PermuteAttrs {
+  /** i64[], required */
+  readonly order: readonly number[];
+}
+
+/** Attributes of `tpu.Permute` as read back, defaults applied. */
+export interface PermuteAttrValues {
+  order: number[];
+}
+
+/** Reads the attributes of a `tpu.Permute` with defaults applied; throws on another op type. */
+export function permuteAttrs(op: Op): PermuteAttrValues {
+  return readAttrs<PermuteAttrValues>(op, tpuOps.ops.Permute);
+}
+
+/** Attributes of `tpu.Upsample` as builders take them; left-out ones get the table's defaults. */
+export interface UpsampleAttrs {
+  /** i64, required */
+  readonly scale_h: number;
+  /** i64, required */
+  readonly scale_w: number;
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+}
+
+/** Attributes of `tpu.Upsample` as read back, defaults applied. */
+export interface UpsampleAttrValues {
+  scale_h: number;
+  scale_w: number;
+  do_relu: boolean;
+  relu_limit: number;
+}
+
+/** Reads the attributes of a `tpu.Upsample` with defaults applied; throws on another op type. */
+export function upsampleAttrs(op: Op): UpsampleAttrValues {
+  return readAttrs<UpsampleAttrValues>(op, tpuOps.ops.Upsample);
+}
+
+/** Attributes of `tpu.Pad` as builders take them; left-out ones get the table's defaults. */
+export interface PadAttrs {
+  /** i64[], required */
+  readonly paddings: readonly number[];
+  /** f64, default 0 */
+  readonly val?: number;
+  /** enum, default "constant" */
+  readonly mode?: 'constant' | 'reflect' | 'symmetric' | 'edge';
+}
+
+/** Attributes of `tpu.Pad` as read back, defaults applied. */
+export interface PadAttrValues {
+  paddings: number[];
+  val: number;
+  mode: 'constant' | 'reflect' | 'symmetric' | 'edge';
+}
+
+/** Reads the attributes of a `tpu.Pad` with defaults applied; throws on another op type. */
+export function padAttrs(op: Op): PadAttrValues {
+  return readAttrs<PadAttrValues>(op, tpuOps.ops.Pad);
+}
+
+/** Attributes of `tpu.Deconv` as builders take them; left-out ones get the table's defaults. */
+export interface DeconvAttrs {
+  /** i64[], required */
+  readonly kernel_shape: readonly number[];
+  /** i64[], required */
+  readonly strides: readonly number[];
+  /** i64[], required */
+  readonly pads: readonly number[];
+  /** i64, default 1 */
+  readonly group?: number;
+  /** i64[], optional */
+  readonly dilations?: readonly number[];
+  /** i64[], optional */
+  readonly output_padding?: readonly number[];
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+  /** bool, default false */
+  readonly with_bias?: boolean;
+  /** i64[], optional */
+  readonly multiplier?: readonly number[];
+  /** i64[], optional */
+  readonly rshift?: readonly number[];
+  /** enum, default "MultiplierShift" (builders leave it out unless given) */
+  readonly quant_mode?: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+}
+
+/** Attributes of `tpu.Deconv` as read back, defaults applied. */
+export interface DeconvAttrValues {
+  kernel_shape: number[];
+  strides: number[];
+  pads: number[];
+  group: number;
+  dilations?: number[];
+  output_padding?: number[];
+  do_relu: boolean;
+  relu_limit: number;
+  with_bias: boolean;
+  multiplier?: number[];
+  rshift?: number[];
+  quant_mode: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+}
+
+/** Reads the attributes of a `tpu.Deconv` with defaults applied; throws on another op type. */
+export function deconvAttrs(op: Op): DeconvAttrValues {
+  return readAttrs<DeconvAttrValues>(op, tpuOps.ops.Deconv);
+}
+
+/** Attributes of `tpu.RequantIntAxis` as builders take them; left-out ones get the table's defaults. */
+export interface RequantIntAxisAttrs {
+  /** enum, required */
+  readonly quant_mode: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+  /** enum, default "HalfAwayFromZero" (builders leave it out unless given) */
+  readonly round_mode?: 'HalfAwayFromZero' | 'HalfUp' | 'HalfDown' | 'HalfToEven' | 'HalfToOdd' | 'HalfTowardsZero' | 'TowardsZero' | 'Up' | 'Down';
+  /** si32, default 1 */
+  readonly rq_axis?: number;
+  /** bool, default false */
+  readonly fuse_rq_axis?: boolean;
+}
+
+/** Attributes of `tpu.RequantIntAxis` as read back, defaults applied. */
+export interface RequantIntAxisAttrValues {
+  quant_mode: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+  round_mode: 'HalfAwayFromZero' | 'HalfUp' | 'HalfDown' | 'HalfToEven' | 'HalfToOdd' | 'HalfTowardsZero' | 'TowardsZero' | 'Up' | 'Down';
+  rq_axis: number;
+  fuse_rq_axis: boolean;
+}
+
+/** Reads the attributes of a `tpu.RequantIntAxis` with defaults applied; throws on another op type. */
+export function requantIntAxisAttrs(op: Op): RequantIntAxisAttrValues {
+  return readAttrs<RequantIntAxisAttrValues>(op, tpuOps.ops.RequantIntAxis);
+}

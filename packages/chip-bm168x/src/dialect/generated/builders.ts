@@ -115,3 +115,137 @@ export interface ReshapeOperands {
 export function reshape(b: OpBuilder, operands: ReshapeOperands, attrs: A.ReshapeAttrs, opts: SingleResultOptions): Op {
   return b.build(tpuOps.ops.Reshape, operands, attrs, opts);
 }
+
+/** Operands of `tpu.Concat`. */
+export interface ConcatOperands {
+  readonly inputs: readonly ValueLike[];
+}
+
+/** `tpu.Concat`: Joins the inputs along axis; INT8: inputs already share the output type (MulShift inserted before). Results: output. */
+export function concat(b: OpBuilder, operands: ConcatOperands, attrs: A.ConcatAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Concat, operands, attrs, opts);
+}
+
+/** Operands of `tpu.AddConst`. */
+export interface AddConstOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.AddConst`: x + const_val; INT8: y = saturate(RightShiftRound((q − zx) · multiplier + const_val, rshift, HalfUp)), const_val = round(c / So) << rshift. Results: output. */
+export function addConst(b: OpBuilder, operands: AddConstOperands, attrs: A.AddConstAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.AddConst, operands, attrs, opts);
+}
+
+/** Operands of `tpu.MulShift`. */
+export interface MulShiftOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.MulShift`: Requant by an 8-bit multiplier: y = saturate(RightShiftRound((x − zx) · multiplier, rshift, HalfUp) + zy). Results: output. */
+export function mulShift(b: OpBuilder, operands: MulShiftOperands, attrs: A.MulShiftAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.MulShift, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Mul`. */
+export interface MulOperands {
+  readonly inputs: readonly ValueLike[];
+}
+
+/** `tpu.Mul`: Elementwise product (broadcast); INT8: y = saturate(RightShiftRound(q1 · q2 · multiplier, rshift, HalfUp)). Results: output. */
+export function mul(b: OpBuilder, operands: MulOperands, attrs: A.MulAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Mul, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Sub`. */
+export interface SubOperands {
+  readonly inputs: readonly ValueLike[];
+}
+
+/** `tpu.Sub`: inputs[0] − inputs[1] (broadcast); INT8: each side RightShiftRound(q_i · m_i, r_i, HalfUp), then saturate. Results: output. */
+export function sub(b: OpBuilder, operands: SubOperands, attrs: A.SubAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Sub, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Slice`. */
+export interface SliceOperands {
+  readonly input: ValueLike;
+  /** top.None when not given. */
+  readonly offsetT?: ValueLike;
+  /** top.None when not given. */
+  readonly endsT?: ValueLike;
+  /** top.None when not given. */
+  readonly stepsT?: ValueLike;
+  /** top.None when not given. */
+  readonly buffer?: ValueLike;
+}
+
+/** `tpu.Slice`: Strided slice by offset/ends/steps on axes; the data passes through with its type. Results: output. */
+export function slice(b: OpBuilder, operands: SliceOperands, attrs: A.SliceAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Slice, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Permute`. */
+export interface PermuteOperands {
+  readonly input: ValueLike;
+  /** top.None when not given. */
+  readonly buffer?: ValueLike;
+}
+
+/** `tpu.Permute`: Transposes by order; the data passes through with its type. Results: output. */
+export function permute(b: OpBuilder, operands: PermuteOperands, attrs: A.PermuteAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Permute, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Upsample`. */
+export interface UpsampleOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.Upsample`: Nearest-neighbour upscale by integer factors; the data passes through with its type. Results: output. */
+export function upsample(b: OpBuilder, operands: UpsampleOperands, attrs: A.UpsampleAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Upsample, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Pad`. */
+export interface PadOperands {
+  readonly input: ValueLike;
+  /** top.None when not given. */
+  readonly paddingsT?: ValueLike;
+  /** top.None when not given. */
+  readonly left_select?: ValueLike;
+  /** top.None when not given. */
+  readonly right_select?: ValueLike;
+  /** top.None when not given. */
+  readonly buffer?: ValueLike;
+}
+
+/** `tpu.Pad`: Pads each axis (all "before" amounts, then all "after"); INT8: val is the quantized pad code. Results: output. */
+export function pad(b: OpBuilder, operands: PadOperands, attrs: A.PadAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Pad, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Deconv`. */
+export interface DeconvOperands {
+  readonly input: ValueLike;
+  /** usually a top.Weight. */
+  readonly filter: ValueLike;
+  /** usually a top.Weight; top.None when not given. */
+  readonly bias?: ValueLike;
+}
+
+/** `tpu.Deconv`: 2-D transposed convolution; INT8: per-channel int8 filter, int32 bias, int32 result (a tpu.RequantIntAxis follows). Results: output. */
+export function deconv(b: OpBuilder, operands: DeconvOperands, attrs: A.DeconvAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Deconv, operands, attrs, opts);
+}
+
+/** Operands of `tpu.RequantIntAxis`. */
+export interface RequantIntAxisOperands {
+  readonly input: ValueLike;
+  /** usually a top.Weight. */
+  readonly quant: ValueLike;
+}
+
+/** `tpu.RequantIntAxis`: Per-channel requant of int32 data to int8/uint8: quant holds [multiplier, −rshift, zero point] per channel. Results: output. */
+export function requantIntAxis(b: OpBuilder, operands: RequantIntAxisOperands, attrs: A.RequantIntAxisAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.RequantIntAxis, operands, attrs, opts);
+}
