@@ -2,10 +2,13 @@
 // our own (`opt`, `processors`). Each TPU-MLIR name is also published as its own bin.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerClassify } from './commands/classify.js';
+import { registerDetect } from './commands/detect.js';
 import { registerNpzTool } from './commands/npz-tool.js';
 import { registerModelDeploy } from './commands/model-deploy.js';
 import { registerModelRunner } from './commands/model-runner.js';
 import { registerModelTransform } from './commands/model-transform.js';
+import { registerModelTool } from './commands/model-tool.js';
 import { registerOpt } from './commands/opt.js';
 import { registerProcessors } from './commands/processors.js';
 import { registerRunCalibration } from './commands/run-calibration.js';
@@ -25,7 +28,10 @@ export function buildProgram(): Command {
   registerModelDeploy(program);
   registerOpt(program);
   registerNpzTool(program);
+  registerModelTool(program);
   registerProcessors(program);
+  registerClassify(program);
+  registerDetect(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

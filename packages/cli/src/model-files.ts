@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { preprocessFromInputOp, preprocessImage } from '@tpu-quant/calib';
 import {
-  loadNpy, loadNpz, parseMlir, UserError, type Module, type NdArray, type Op, type TensorType,
+  loadNpy, loadNpz, parseMlir, UserError, type Module, type NdArray, type Op, type ReadNpzOptions, type TensorType,
 } from '@tpu-quant/ir';
 
 const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff']);
@@ -15,8 +15,22 @@ export async function loadMlirModule(path: string): Promise<Module> {
   const module = parseMlir(await readFile(path, 'utf8'), path);
   const attr = module.attrs.get('module.weight_file');
   const hasWeights = [...module.allOps()].some((op) => op.type === 'top.Weight');
-  if (attr?.kind === 'string' && hasWeights) module.weights = await loadNpz(resolveWeightFile(attr.value, path));
+  if (attr?.kind === 'string' && hasWeights) module.weights = await loadNpz(resolveWeightFile(attr.value, path), weightReadOptions(module));
   return module;
+}
+
+/**
+ * npz has no bfloat16: TPU-MLIR (and we) store bf16 weights as uint16 bits. The module's
+ * top.Weight types say which arrays are bf16, so read those as bf16 (else their bits would be
+ * taken for integers).
+ */
+export function weightReadOptions(module: Module): ReadNpzOptions {
+  const bf16 = new Set<string>();
+  for (const op of module.allOps()) {
+    const t = op.type === 'top.Weight' ? op.results[0]?.type : undefined;
+    if (op.name !== undefined && t?.kind === 'tensor' && t.element.kind === 'float' && t.element.name === 'bf16') bf16.add(op.name);
+  }
+  return { u16As: (name) => (bf16.has(name) ? 'bf16' : 'u16') };
 }
 
 /**

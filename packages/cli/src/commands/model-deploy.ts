@@ -1,38 +1,45 @@
 // `model_deploy`: a top .mlir (from model_transform) lowered to the tpu dialect for a processor and
 // quantization mode, then TPU-MLIR's verification (spec deploy.md §4): the tpu module is run on
-// the test input and compared with the top model's tensors, npz_tool style.
+// the test input and compared with the top model's tensors, npz_tool style (deploy-verify.ts).
 //
-// Pipeline (spec §4.3, the `lowering` step of mlir_shell.py): import-calibration-table (INT8/INT4:
-// @tpu-quant/calib's parser, chip-bm168x's importCalibration + propagateCalibration), then the
-// registered `convert-top-to-tpu{chip mode}` pass → `<prefix>_tpu.mlir` + `<prefix>_tpu_weights.npz`
-// with prefix `<module>_<processor>_<mode>[_sym|_asym]` (§4.2).
+// Pipeline (spec §4.3, the `lowering` step of mlir_shell.py): import-calibration-table whenever a
+// table is given (@tpu-quant/calib's parser, chip-bm168x's importCalibration + propagateCalibration),
+// then `convert-top-to-tpu{chip mode}` with the qtable's per-op modes (§3.7) → `<prefix>_tpu.mlir` +
+// `<prefix>_tpu_weights.npz` (`<prefix>_tpu_qtable_weights.npz` with a qtable), prefix
+// `<module>_<processor>_<mode>[_sym|_asym]` (§4.2). With --quant_input / --quant_output the tpu
+// optimisation step's `strip-io-quant` follows → `<prefix>_tpu_opt.mlir`. With `--model x.bmodel`:
+// address-assign (chip-bm168x's memory planner), then the container (@tpu-quant/bmodel) holding
+// the addresses, the coefficient blob and our program; verification step 3 reads the file back and
+// runs it against the tpu outputs (`<prefix>_model_outputs.npz`).
 //
-// Deliberate differences from TPU-MLIR (say so in docs/ARCHITECTURE.md when this settles):
+// Deliberate differences from TPU-MLIR (docs/ARCHITECTURE.md lists them):
 // - files go beside --model when it is given, else beside --mlir (TPU-MLIR: the working directory);
-// - the .bmodel writer (tpu optimisation, layer groups, address assignment, codegen) does not exist
-//   yet: `--model x.bmodel` writes the lowered mlir beside x and says so; verification stops after
-//   tpu vs top (steps 1-2 of §4.4);
+// - the .bmodel has no TIU/GDMA command streams (closed-source encoders; no layer groups either):
+//   it carries our lowered program, which model_runner executes; a TPU cannot run it. With
+//   --quant_input / --quant_output the stripped `_tpu_opt.mlir` is also checked against the tpu
+//   outputs (inputs fed quantized, outputs dequantized, at the model tolerance);
 // - a calibration table whose rows name no tensor of the module is an error (TPU-MLIR ignores rows
 //   that match nothing, §3.2, and would deploy a float model under an INT8 name); when only some
-//   rows match, the others are ignored as TPU-MLIR does, with a warning naming them;
-// - a test reference sharing no tensor name with the tpu outputs is an error (npz_tool would
-//   report "0 compared ... PASSED");
-// - what the lowering cannot do yet (modes, processors, --asymmetric, --quantize_table,
-//   --quant_input/--quant_output/--fuse_preprocess) is refused with E_NOT_AVAILABLE, never
-//   silently lowered some other way.
+//   rows match, the others are ignored as TPU-MLIR does, with a warning naming them; tensors the
+//   table leaves out stay float (TPU-MLIR's behaviour), with a warning naming them;
+// - a qtable naming ops the module lacks is an error naming them (TPU-MLIR ignores such lines); an
+//   INT8 entry without --calibration_table is an error (TPU-MLIR aborts in the lowering);
+// - a test reference missing a network output is an error naming it (npz_tool would compare the
+//   other tensors, or report "0 compared ... PASSED");
+// - what the lowering cannot do yet (modes, processors, --asymmetric, qtable modes other than
+//   INT8/F32/F16/BF16, --fuse_preprocess) is refused with E_NOT_AVAILABLE, never silently lowered
+//   some other way.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parseCaliTable, parseQtable } from '@tpu-quant/calib';
-import { importCalibration, propagateCalibration } from '@tpu-quant/chip-bm168x';
-import {
-  atomicWriteFile, bf16BitsToNumber, compareNpz, f16BitsToNumber, findTarget, formatCompareReport, getPass, isUserError, listTargets, loadNpz,
-  printMlir, runPipeline, saveNpz, stringAttr, UserError, type Module, type NdArray, type TensorType,
-} from '@tpu-quant/ir';
-import { createSession } from '@tpu-quant/runtime';
+import { checkQuantizeTable, importCalibration, lowerTopToTpu, propagateCalibration, stripIoQuant } from '@tpu-quant/chip-bm168x';
+import { atomicWriteFile, findTarget, isUserError, listTargets, printMlir, saveNpz, stringAttr, UserError, type Module } from '@tpu-quant/ir';
 import { assertNotInput, parseNameList, parseTolerance } from '../flags.js';
-import { loadMlirModule, loadTestInputs } from '../model-files.js';
+import { loadMlirModule } from '../model-files.js';
+import { loadBmodelProgram, writeDeployedBmodel } from '../bmodel-files.js';
+import { verifyModelFile, verifyStripped, verifyTpu, type VerifyContext } from './deploy-verify.js';
 
 interface DeployFlags {
   mlir: string;
@@ -57,12 +64,20 @@ interface DeployFlags {
 /** `--quantize` choices (spec §4.1). */
 const MODES = ['F32', 'BF16', 'F16', 'INT8', 'INT4', 'W8F16', 'W8BF16', 'W4F16', 'W4BF16', 'F8E4M3', 'F8E5M2', 'QDQ'] as const;
 
+/** Modes the lowering takes as --quantize (the qtable's per-op modes are the same four). */
+const LOWERED_MODES = ['INT8', 'F32', 'F16', 'BF16'];
+
 /** `--tolerance` when not given: the newest TPU-MLIR's per-mode defaults (spec §4.1). */
 export function defaultTolerance(mode: string): string {
   if (mode === 'F32') return '0.99,0.99';
   if (mode === 'F16' || mode === 'BF16') return '0.99,0.90';
   if (mode.startsWith('F8')) return '0.80,0.50';
   return '0.90,0.80'; // INT8, INT4, W8*, W4*, QDQ
+}
+
+/** The model vs tpu tolerance of §4.4 step 3 (`correctness`): looser with a qtable. */
+export function modelTolerance(withQtable: boolean): [number, number] {
+  return withQtable ? [0.99, 0.85] : [0.99, 0.9];
 }
 
 export function registerModelDeploy(program: Command): void {
@@ -73,18 +88,18 @@ export function registerModelDeploy(program: Command): void {
     .option('--processor <name>', 'target processor, e.g. bm1684x')
     .option('--chip <name>', 'older spelling of --processor')
     .option('--quantize <mode>', `quantization mode: ${MODES.join(', ')}`, 'F32')
-    .option('--model <file>', 'output .bmodel (not written yet: the lowered mlir goes beside it)')
-    .option('--calibration_table <file>', 'calibration table from run_calibration (INT8/INT4)')
-    .option('--quantize_table <file>', 'qtable: per-op modes (mixed precision)')
-    .option('--asymmetric', 'asymmetric INT8')
+    .option('--model <file>', 'output .bmodel (addresses, coefficients and our program; the lowered mlir goes beside it)')
+    .option('--calibration_table <file>', 'calibration table from run_calibration (INT8/INT4; with a qtable, also for INT8 ops in a float mode)')
+    .option('--quantize_table <file>', 'qtable: "<op name> <mode>" lines, modes INT8, F32, F16, BF16 (mixed precision)')
+    .option('--asymmetric', 'asymmetric INT8 (not available yet)')
     .option('--test_input <files>', 'verification input(s): image, .npy or .npz (comma-separated)')
     .option('--test_reference <npz>', 'top tensors to compare with (default: made by running the top mlir)')
     .option('--tolerance <cos,euc>', 'minimum cosine and euclidean similarity (default per mode: INT8 0.90,0.80; F16/BF16 0.99,0.90; F32 0.99,0.99)')
-    .option('--compare_all', 'compare all tensors of the model run, not just its outputs (needs the bmodel stage)')
+    .option('--compare_all', 'compare every tensor of the tpu run that the reference has, not only the outputs')
     .option('--excepts <names>', 'tensors left out of the comparison', '-')
     .option('--skip_validation', 'skip the verification')
-    .option('--quant_input', 'keep the input quantized (not available yet)')
-    .option('--quant_output', 'keep the outputs quantized (not available yet)')
+    .option('--quant_input', 'keep the inputs in their lowered type (int8 codes, f16): strip the input casts (_tpu_opt.mlir)')
+    .option('--quant_output', 'keep the outputs in their lowered type: strip the output casts (_tpu_opt.mlir)')
     .option('--fuse_preprocess', 'put the preprocessing into the model (not available yet)')
     .action(async (flags: DeployFlags) => {
       await modelDeploy(flags);
@@ -97,44 +112,44 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   const mode = flags.quantize.toUpperCase();
   if (!(MODES as readonly string[]).includes(mode)) throw new UserError('E_BAD_FLAG', `--quantize ${flags.quantize} is not a mode`, `use one of: ${MODES.join(', ')}`);
   const processor = checkProcessor(flags.processor ?? flags.chip, mode);
-  for (const f of ['quant_input', 'quant_output', 'fuse_preprocess'] as const) {
-    if (flags[f]) notAvailable(`--${f}`, 'it belongs to the tpu optimisation stage (strip-io-quant, fuse-preprocess), which comes with the bmodel writer');
+  if (!LOWERED_MODES.includes(mode)) notAvailable(`--quantize ${mode}`, `the lowering takes ${LOWERED_MODES.join(', ')}`);
+  if (flags.fuse_preprocess) {
+    notAvailable('--fuse_preprocess', 'the fused preprocessing (a tpu preprocess op taking the raw uint8 image) is not built; images given as --test_input are preprocessed outside the model, as the top.Input attributes say');
   }
+  if (flags.asymmetric) notAvailable(`--quantize ${mode} --asymmetric on ${processor}`, 'the lowering is symmetric only');
   const tolerance = parseTolerance(flags.tolerance ?? defaultTolerance(mode));
   const excepts = parseNameList(flags.excepts);
   const quantized = mode === 'INT8' || mode === 'INT4';
-  const asymmetric = Boolean(flags.asymmetric);
   if (quantized && !flags.calibration_table) {
     throw new UserError('E_CALIBRATION_TABLE', `--quantize ${mode} needs --calibration_table`, `make one with: tpu-quant run_calibration ${flags.mlir} --dataset <images> -o <table>`);
   }
-  if (flags.calibration_table && !existsSync(flags.calibration_table)) {
-    throw new UserError('E_CALIBRATION_TABLE', `calibration table ${flags.calibration_table} does not exist`, 'give the file run_calibration wrote');
-  }
+  mustExist(flags.calibration_table, 'E_CALIBRATION_TABLE', 'calibration table', 'give the file run_calibration wrote');
+  mustExist(flags.quantize_table, 'E_QTABLE', 'quantize table', 'give a qtable: one "<op name> <mode>" line per op');
   if (flags.test_reference && !flags.test_input) {
     throw new UserError('E_BAD_FLAG', '--test_reference needs --test_input', 'give the input the reference was made from');
   }
+  for (const f of flags.test_input ? parseNameList(flags.test_input) : []) mustExist(f, 'E_INPUT', 'test input', 'give an image, a .npy or a .npz');
+  mustExist(flags.test_reference, 'E_TEST_REFERENCE', 'test reference', 'give the npz model_transform wrote (NAME_top_outputs.npz), or leave --test_reference out to make one');
 
   const module = await loadMlirModule(flags.mlir);
   const name = module.name ?? basename(flags.mlir, '.mlir');
-  const prefix = `${name}_${processor}_${mode.toLowerCase()}${quantized ? (asymmetric ? '_asym' : '_sym') : ''}`;
+  const prefix = `${name}_${processor}_${mode.toLowerCase()}${quantized ? '_sym' : ''}`;
   const outDir = dirname(flags.model ?? flags.mlir);
   const tpuMlir = join(outDir, `${prefix}_tpu.mlir`);
-  const weightFile = `${prefix}_tpu_weights.npz`;
-  const inputs = [flags.mlir, ...(flags.calibration_table ? [flags.calibration_table] : []), ...(flags.test_reference ? [flags.test_reference] : [])];
+  const weightFile = `${prefix}_tpu${flags.quantize_table ? '_qtable' : ''}_weights.npz`;
+  const inputs = [flags.mlir, ...[flags.calibration_table, flags.quantize_table, flags.test_reference].filter((f): f is string => f !== undefined)];
   assertNotInput(tpuMlir, inputs, 'mlir');
 
-  if (flags.quantize_table) await refuseQtable(flags.quantize_table, module);
-  if (quantized) await importTable(module, flags.calibration_table!, processor, asymmetric);
+  const qtable = flags.quantize_table ? await readQtable(flags.quantize_table, module, Boolean(flags.calibration_table)) : undefined;
+  if (flags.calibration_table) await importTable(module, flags.calibration_table, processor, qtable);
 
-  const modes = getPass('convert-top-to-tpu')?.options.mode;
-  if (modes?.type === 'enum' && !modes.values.includes(mode)) notAvailable(`--quantize ${mode}`, `the lowering takes ${modes.values.join(', ')}`);
-  const pipeline = `convert-top-to-tpu{chip=${processor} mode=${mode}${asymmetric ? ' asymmetric=true' : ''}}`;
+  const pipeline = `convert-top-to-tpu{chip=${processor} mode=${mode}${flags.quantize_table ? ` qtable=${flags.quantize_table}` : ''}}`;
   log(`lowering: ${pipeline}`);
   try {
-    await runPipeline(module, pipeline);
+    lowerTopToTpu(module, { chip: processor, mode, quantizeTable: qtable });
   } catch (e) {
     // The lowering names what it cannot do yet; to the user that is "not available", not a bad input.
-    if (isUserError(e) && e.code === 'E_UNSUPPORTED_MODE') notAvailable(`--quantize ${mode}${asymmetric ? ' --asymmetric' : ''} on ${processor}`, e.message);
+    if (isUserError(e) && e.code === 'E_UNSUPPORTED_MODE') notAvailable(`--quantize ${mode}${qtable ? ' with this qtable' : ''} on ${processor}`, e.message);
     throw e;
   }
   module.attrs.set('module.weight_file', stringAttr(weightFile));
@@ -143,12 +158,38 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   await atomicWriteFile(tpuMlir, printMlir(module));
   log(`${summarize(module)}`);
   log(`tpu mlir saved to ${tpuMlir}, weights to ${join(outDir, weightFile)}`);
-  if (flags.model) {
-    log(`note: the ${extname(flags.model) || 'model'} writer is not available yet; ${flags.model} was not written — the lowered mlir beside it is ${tpuMlir}`);
-  }
+  const validate = Boolean(flags.test_input) && !flags.skip_validation;
+  const cx: VerifyContext = {
+    mlir: flags.mlir, testInput: flags.test_input ?? '', testReference: flags.test_reference, name, prefix, outDir, tolerance, excepts,
+    compareAll: Boolean(flags.compare_all),
+  };
+  const tpuRun = validate ? await verifyTpu(module, cx) : undefined;
 
-  if (!flags.test_input || flags.skip_validation) return;
-  await verify(flags, module, { name, prefix, outDir, tolerance, excepts });
+  if (flags.quant_input || flags.quant_output) {
+    // the tpu optimisation step (§4.3 step 2): strip-io-quant on the lowered module
+    const strip = `strip-io-quant{quant_input=${Boolean(flags.quant_input)} quant_output=${Boolean(flags.quant_output)}}`;
+    log(`tpu optimisation: ${strip}`);
+    const r = stripIoQuant(module, { quantInput: flags.quant_input, quantOutput: flags.quant_output });
+    const io = [...r.inputs.map((x) => `input "${x.name}" ${x.type}`), ...r.outputs.map((x) => `output "${x.name}" ${x.type}`)];
+    log(io.length > 0 ? `stripped casts: ${io.join(', ')}` : 'stripped casts: none (the I/O is f32 already)');
+    const optMlir = join(outDir, `${prefix}_tpu_opt.mlir`);
+    await atomicWriteFile(optMlir, printMlir(module));
+    log(`tpu_opt mlir saved to ${optMlir}`);
+    if (tpuRun) await verifyStripped(module, tpuRun, { ...cx, optTolerance: modelTolerance(qtable !== undefined) });
+  }
+  if (!flags.model) return;
+  if (extname(flags.model).toLowerCase() !== '.bmodel') {
+    log(`note: the ${extname(flags.model) || 'model'} writer is not available (only .bmodel); ${flags.model} was not written — the lowered mlir is ${tpuMlir}`);
+    return;
+  }
+  // §4.3 steps 3-4: address assignment, then the container (our program in place of command streams)
+  const { plan, bytes } = await writeDeployedBmodel(module, processor, flags.model);
+  log(`address-assign: coeff ${plan.coeff.size} bytes at 0x${plan.coeff.addr.toString(16)}, neuron ${plan.neuron.size} bytes at 0x${plan.neuron.addr.toString(16)} (${plan.allocator})`);
+  log(`bmodel saved to ${flags.model} (${bytes} bytes; it carries tpu-quant's program, not TPU command streams: model_runner runs it, a TPU cannot)`);
+  if (tpuRun) {
+    const program = await loadBmodelProgram(flags.model);
+    await verifyModelFile(program, tpuRun, { ...cx, optTolerance: modelTolerance(qtable !== undefined), modelFile: flags.model });
+  }
 }
 
 /** The processor, lower-cased; E_PROCESSOR when unknown, E_NOT_AVAILABLE when nothing lowers to it yet. */
@@ -161,6 +202,10 @@ function checkProcessor(given: string | undefined, mode: string): string {
     throw new UserError('E_PROCESSOR', `unknown processor ${given}`, `one of: ${listTargets().map((t) => t.name).join(', ')} (lowering available for ${lowerable.join(', ')})`);
   }
   if (!target.lower) notAvailable(`--quantize ${mode} on ${processor}`, `no lowering for ${processor} yet (available: ${lowerable.join(', ')})`);
+  // a float type the chip lacks is refused for good, not "not available yet" (BM1684: F32 only)
+  if ((mode === 'F16' || mode === 'BF16') && !(target.quantModes as readonly string[]).includes(mode) && target.floatRemap?.[mode] === undefined) {
+    throw new UserError('E_UNSUPPORTED_MODE', `--quantize ${mode}: ${processor} has no ${mode}, its only float type is ${target.floatForMix} (TPU-MLIR's ${processor} lowering has no ${mode} either)`, `use --quantize ${target.quantModes.join(' or ')}`);
+  }
   return processor;
 }
 
@@ -168,104 +213,48 @@ function notAvailable(what: string, why: string): never {
   throw new UserError('E_NOT_AVAILABLE', `${what} is not available yet: ${why}`, 'see `tpu-quant model_deploy --help` and packages/chip-bm168x/README.md for what the lowering supports');
 }
 
-/** import-calibration-table + calibration_process (spec §3.2, §3.4). */
-async function importTable(module: Module, file: string, processor: string, asymmetric: boolean): Promise<void> {
+function mustExist(file: string | undefined, code: string, what: string, hint: string): void {
+  if (file !== undefined && !existsSync(file)) throw new UserError(code, `${what} ${file} does not exist`, hint);
+}
+
+/**
+ * import-calibration-table + calibration_process (spec §3.2, §3.4). Run whenever a table is given,
+ * as mlir_shell.py does, so a float mode with INT8 qtable entries has its ranges.
+ */
+async function importTable(module: Module, file: string, processor: string, qtable: ReadonlyMap<string, string> | undefined): Promise<void> {
   const table = parseCaliTable(await readFile(file, 'utf8'), file);
-  const r = importCalibration(module, table.rows, { asymmetric, processor, asymOps: table.asymOps });
+  const r = importCalibration(module, table.rows, { asymmetric: false, processor, asymOps: table.asymOps });
   if (r.unused.length === table.rows.length) {
     throw new UserError('E_CALIBRATION_TABLE', `no row of ${file} names a tensor of ${module.name ?? 'the module'} (${table.rows.length} rows, e.g. ${list(table.rows.map((x) => x.name))})`, 'is it the table of another model? run run_calibration on this .mlir');
   }
   if (r.unused.length > 0) warn(`${r.unused.length} rows of ${file} name no tensor of the module and are ignored (as TPU-MLIR does): ${list(r.unused)}`);
   if (r.uncovered.length > 0) warn(`${r.uncovered.length} tensors have no row in ${file} and stay float: ${list(r.uncovered)}`);
-  propagateCalibration(module, { processor });
-}
-
-/** A qtable is checked (format, op names), then refused: the lowering has no mixed precision yet. */
-async function refuseQtable(file: string, module: Module): Promise<void> {
-  const qtable = parseQtable(await readFile(file, 'utf8'), file);
-  const names = new Set<string>();
-  for (const op of module.main.ops) for (const r of op.results) if (r.name) names.add(r.name);
-  const unknown = [...qtable.keys()].filter((n) => !names.has(n));
-  if (unknown.length > 0) throw new UserError('E_QTABLE', `${file} names ops the module lacks: ${list(unknown)}`, 'qtable lines are "<op name> <mode>" with names from the top .mlir');
-  notAvailable('--quantize_table (mixed precision)', 'the lowering does not take per-op modes yet');
-}
-
-interface VerifyContext {
-  name: string;
-  prefix: string;
-  outDir: string;
-  tolerance: [number, number];
-  excepts: string[];
-}
-
-/** Spec §4.4 steps 1-2: top reference (made when not given), tpu run, compare. */
-async function verify(flags: DeployFlags, tpu: Module, cx: VerifyContext): Promise<void> {
-  const files = parseNameList(flags.test_input!);
-  const inputs = await loadTestInputs(files, tpu);
-  if (!(files.length === 1 && extname(files[0]!).toLowerCase() === '.npz')) {
-    const inFile = join(cx.outDir, `${cx.name}_in_f32.npz`);
-    await saveNpz(inFile, inputs);
-    log(`input saved to ${inFile}`);
-  }
-  let refFile = flags.test_reference;
-  if (!refFile) {
-    refFile = join(cx.outDir, `${cx.name}_top_outputs.npz`);
-    const top = await loadMlirModule(flags.mlir);
-    await saveNpz(refFile, await runAll(top, inputs));
-    log(`top outputs saved to ${refFile}`);
-  }
-  const reference = await loadNpz(refFile);
-  const tpuOutputs = dequantizeAll(tpu, await runAll(tpu, inputs));
-  const tpuFile = join(cx.outDir, `${cx.prefix}_tpu_outputs.npz`);
-  await saveNpz(tpuFile, tpuOutputs);
-  log(`tpu outputs saved to ${tpuFile}`);
-  const report = compareNpz(tpuOutputs, reference, { tolerance: cx.tolerance, excepts: cx.excepts, verbose: 2 });
-  if (report.results.length === 0) {
-    throw new UserError('E_VERIFY_FAILED', `${refFile} shares no tensor name with the tpu outputs`, 'give the reference model_transform wrote for this model (NAME_top_outputs.npz), or leave --test_reference out to make one');
-  }
-  process.stdout.write(formatCompareReport(report, { verbose: 2, targetFile: tpuFile, referenceFile: refFile }));
-  if (!report.passed) {
-    throw new UserError('E_VERIFY_FAILED', `tpu outputs differ from the top reference beyond tolerance ${cx.tolerance.join(',')}`, `see the comparison above; ${report.numFailed} of ${report.results.length} tensors failed`);
-  }
-  if (flags.model || flags.compare_all) log(`note: the model vs tpu comparison (spec §4.4 step 3${flags.compare_all ? ', --compare_all' : ''}) needs the bmodel writer and was skipped`);
-}
-
-/** Every tensor of one run, outputs included (TPU-MLIR's mlir inference with dump_all). */
-async function runAll(module: Module, inputs: Map<string, NdArray>): Promise<Map<string, NdArray>> {
-  // wasm runs what it has kernels for; the tpu ops' integer kernels are chip-bm168x's js ones
-  const session = await createSession(module);
-  try {
-    const { outputs, tensors } = await session.run(inputs, { capture: 'all' });
-    return new Map([...tensors, ...outputs]);
-  } finally {
-    await session.dispose();
-  }
+  propagateCalibration(module, { processor, quantizeTable: qtable });
 }
 
 /**
- * Quantized tensors as f32, `S · (q − ZP)` (model_runner without --out_fixed, spec §5.1); f16 and
- * bf16 tensors widened to f32. Other tensors are kept as they are.
+ * The qtable (spec §3.7) parsed by @tpu-quant/calib (a bad line or mode: E_QTABLE naming the
+ * line), its names checked against the module (unknown ones: E_QTABLE naming them), INT8 entries
+ * checked to have a calibration table.
  */
-export function dequantizeAll(module: Module, tensors: ReadonlyMap<string, NdArray>): Map<string, NdArray> {
-  const types = new Map<string, TensorType>();
-  for (const op of module.main.ops) for (const r of op.results) if (r.name && r.type.kind === 'tensor') types.set(r.name, r.type);
-  const out = new Map<string, NdArray>();
-  for (const [name, a] of tensors) {
-    const e = types.get(name)?.element;
-    if (e?.kind === 'quant.uniform' && e.scales.length === 1) {
-      const s = e.scales[0]!;
-      const zp = e.zeroPoints[0] ?? 0;
-      const data = new Float32Array(a.data.length);
-      for (let i = 0; i < data.length; i++) data[i] = s * (Number(a.data[i]) - zp);
-      out.set(name, { dtype: 'f32', shape: a.shape, data });
-    } else if (a.dtype === 'f16' || a.dtype === 'bf16') {
-      const widen = a.dtype === 'f16' ? f16BitsToNumber : bf16BitsToNumber;
-      out.set(name, { dtype: 'f32', shape: a.shape, data: Float32Array.from(a.data as Uint16Array, widen) });
-    } else {
-      out.set(name, a);
-    }
+async function readQtable(file: string, module: Module, calibrated: boolean): Promise<Map<string, string>> {
+  const qtable = parseQtable(await readFile(file, 'utf8'), file);
+  const check = checkQuantizeTable(module, qtable);
+  if (check.unknown.length > 0) {
+    throw new UserError('E_QTABLE', `${file} names ${check.unknown.length} op${check.unknown.length > 1 ? 's' : ''} the module lacks: ${list(check.unknown)}`, 'qtable lines are "<op name> <mode>" with op names (loc names) from the top .mlir');
   }
-  return out;
+  const unsupported = [...check.byMode].filter(([m]) => !LOWERED_MODES.includes(m));
+  if (unsupported.length > 0) {
+    notAvailable(`qtable mode${unsupported.length > 1 ? 's' : ''} ${unsupported.map(([m, names]) => `${m} (${list(names, 3)})`).join('; ')} in ${file}`, `per-op modes available: ${LOWERED_MODES.join(', ')}`);
+  }
+  const int8 = check.byMode.get('INT8') ?? [];
+  if (int8.length > 0 && !calibrated) {
+    throw new UserError('E_CALIBRATION_TABLE', `${file} asks INT8 for ${list(int8)} but no --calibration_table was given`, 'INT8 ops need the ranges of a calibration table: add --calibration_table');
+  }
+  if (check.noEffect.length > 0) warn(`${check.noEffect.length} qtable entries name ops that are not lowered (inputs, weights) and change nothing: ${list(check.noEffect)}`);
+  const modes = [...check.byMode].map(([m, names]) => `${m} x${names.length} (${list(names, 3)})`).join('; ');
+  log(`qtable ${file}: ${modes || 'no entries for lowered ops'}`);
+  return qtable;
 }
 
 /** How the lowering went, in one line: tpu ops, top ops left in float, casts. */

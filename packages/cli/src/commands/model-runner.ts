@@ -1,12 +1,18 @@
-// `model_runner`: run a top .mlir (our reference executor) or an .onnx (onnxruntime-node) on an
-// input npz and save the outputs, or every tensor with --dump_all_tensors (TPU-MLIR model_runner).
+// `model_runner`: run a top or tpu .mlir (our reference executor), a .bmodel written by tpu-quant
+// (the program it carries, from the file alone) or an .onnx (onnxruntime-node) on an input npz and
+// save the outputs, or every tensor with --dump_all_tensors (TPU-MLIR model_runner). A .bmodel is
+// fed and read as TPU-MLIR's runner does: float inputs quantized to its int8 / f16 / bf16 inputs,
+// outputs dequantized to f32 (its default, without --out_fixed).
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
 import { createSession, type SessionStats } from '@tpu-quant/runtime';
 import { assertNotInput } from '../flags.js';
+import { modelInputs } from '@tpu-quant/chip-bm168x';
+import { loadBmodelProgram } from '../bmodel-files.js';
 import { loadMlirModule } from '../model-files.js';
+import { dequantizeAll } from './deploy-verify.js';
 import { loadOrt, runOrtAllTensors } from '../ort-reference.js';
 
 interface RunnerFlags {
@@ -26,7 +32,7 @@ export function registerModelRunner(program: Command): void {
   program
     .command('model_runner')
     .description('run a .mlir (or .onnx through onnxruntime-node) on an input npz (TPU-MLIR model_runner)')
-    .requiredOption('--model <file>', 'model: .mlir or .onnx')
+    .requiredOption('--model <file>', 'model: .mlir, .bmodel (written by tpu-quant) or .onnx')
     .requiredOption('--input <npz>', 'inputs, keyed by input name')
     .option('--output <npz>', 'where to save the results', '_output.npz')
     .option('--dump_all_tensors', 'save every intermediate tensor, not just the outputs')
@@ -44,7 +50,7 @@ export function registerModelRunner(program: Command): void {
 export async function runModel(flags: RunnerFlags): Promise<Map<string, NdArray>> {
   const inputs = await loadNpz(flags.input);
   const ext = extname(flags.model).toLowerCase();
-  if (ext === '.mlir') {
+  if (ext === '.mlir' || ext === '.bmodel') {
     if (!(BACKENDS as readonly string[]).includes(flags.backend)) {
       throw new UserError('E_BAD_FLAG', `--backend ${flags.backend} is not available for .mlir models`, `use one of: ${BACKENDS.join(', ')}`);
     }
@@ -52,12 +58,14 @@ export async function runModel(flags: RunnerFlags): Promise<Map<string, NdArray>
     if (!(Number.isInteger(threads) && threads > 0)) {
       throw new UserError('E_BAD_FLAG', `--threads ${flags.threads} is not a positive integer`, 'e.g. --threads 2');
     }
-    const module = await loadMlirModule(flags.model);
+    const bmodel = ext === '.bmodel';
+    const module = bmodel ? await loadBmodelProgram(flags.model) : await loadMlirModule(flags.model);
     const session = await createSession(module, { backend: flags.backend as (typeof BACKENDS)[number], threads });
     try {
-      const { outputs, tensors } = await session.run(inputs, { capture: flags.dump_all_tensors ? 'all' : undefined });
+      const { outputs, tensors } = await session.run(bmodel ? modelInputs(module, inputs) : inputs, { capture: flags.dump_all_tensors ? 'all' : undefined });
       if (flags.stats) process.stdout.write(formatStats(session.stats()));
-      return flags.dump_all_tensors ? new Map([...tensors, ...outputs]) : outputs;
+      const all = flags.dump_all_tensors ? new Map([...tensors, ...outputs]) : outputs;
+      return bmodel ? dequantizeAll(module, all) : all;
     } finally {
       await session.dispose();
     }
@@ -67,7 +75,7 @@ export async function runModel(flags: RunnerFlags): Promise<Map<string, NdArray>
     if (!ort) throw new UserError('E_NO_ORT', 'running .onnx models needs onnxruntime-node', 'npm i onnxruntime-node');
     return runOrtAllTensors(ort, flags.model, inputs, { all: Boolean(flags.dump_all_tensors) });
   }
-  throw new UserError('E_UNSUPPORTED_MODEL', `model_runner cannot run ${flags.model}`, 'use a .mlir or .onnx model');
+  throw new UserError('E_UNSUPPORTED_MODEL', `model_runner cannot run ${flags.model}`, 'use a .mlir, .bmodel or .onnx model');
 }
 
 function formatStats(s: SessionStats): string {
