@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `pnpm demo` (after `pnpm build`): runs what the pipeline has today on the example model the
-// repo ships. Each later stage (model_transform, run_calibration, model_deploy) extends this.
+// `pnpm demo` (after `pnpm build`): the seed's mobilenet walkthrough on the example model and
+// images the repo ships: transform, calibrate, deploy INT8 and F32 .bmodels, classify one image
+// with both and print their agreement; then the IR tools on a tiny example.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,13 +15,20 @@ const weights = join(example, 'tiny_conv_top_f32_all_weight.npz');
 const out = 'demo-out';
 mkdirSync(join(root, out), { recursive: true });
 
-function step(title, args) {
+function step(title, args, { capture = false } = {}) {
   console.log(`\n== ${title}\n$ tpu-quant ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: capture ? ['inherit', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (capture) process.stdout.write(r.stdout);
   if (r.status !== 0) {
     console.error(`demo: "${title}" failed (exit ${r.status})`);
     process.exit(r.status ?? 1);
   }
+  return r.stdout ?? '';
+}
+
+/** The class indices of classify's top-5 lines ("1. label (index): prob"). */
+function top5(stdout) {
+  return [...stdout.matchAll(/^\s*\d+\. .*\((\d+)\): ([\d.]+)$/gm)].map((m) => Number(m[1]));
 }
 
 step('processors tpu-quant can target', ['processors']);
@@ -63,6 +71,20 @@ step('model_deploy: INT8 bm1684x, verified against the float model', [
   '--calibration_table', join(out, 'mobilenet_v1_cali_table'), '--test_input', join(out, 'mobilenet_v1_in_f32.npz'),
   '--test_reference', join(out, 'mobilenet_v1_top_outputs.npz'), '--model', join(out, 'mobilenet_v1_int8.bmodel'),
 ]);
+
+// the seed's walkthrough ends with both models deployed and classifying the same image
+step('model_deploy: F32 bm1684x', [
+  'model_deploy', '--mlir', join(out, 'mobilenet_v1.mlir'), '--quantize', 'F32', '--processor', 'bm1684x',
+  '--test_input', join(out, 'mobilenet_v1_in_f32.npz'), '--test_reference', join(out, 'mobilenet_v1_top_outputs.npz'),
+  '--model', join(out, 'mobilenet_v1_f32.bmodel'),
+]);
+step('model_tool: what the INT8 bmodel holds', ['model_tool', '--info', join(out, 'mobilenet_v1_int8.bmodel')]);
+const image = 'examples/images/skimage/coffee.png';
+const f32 = top5(step('classify with the F32 bmodel', ['classify', '--model', join(out, 'mobilenet_v1_f32.bmodel'), '--input', image, '--output', join(out, 'coffee_f32.jpg')], { capture: true }));
+const int8 = top5(step('classify with the INT8 bmodel', ['classify', '--model', join(out, 'mobilenet_v1_int8.bmodel'), '--input', image, '--output', join(out, 'coffee_int8.jpg')], { capture: true }));
+const shared = int8.filter((c) => f32.includes(c)).length;
+console.log(`\nfloat vs int8 on ${image}: top-1 ${f32[0] === int8[0] ? 'agrees' : 'DIFFERS'} (class ${f32[0]} vs ${int8[0]}), top-5 share ${shared} of 5 classes`);
+if (f32.length !== 5 || int8.length !== 5) process.exit(1);
 
 const roundTrip = join(out, 'tiny_conv.roundtrip.mlir');
 step('parse and print a TPU-MLIR top file with no passes (tpuc-opt analog)', ['opt', mlir, '-o', roundTrip]);
