@@ -29,11 +29,11 @@ export interface CalibrationRequest {
   /** Where statistics are cached; undefined = no cache. */
   readonly cacheDir?: string;
   readonly backend?: Backend;
-  /** Threads of the statistics pass's session (default 1) and of auto-tune (default: all cores). */
+  /** Threads of the statistics pass's session (default 1) and of auto-tune (default: see TuneOptions.threads). */
   readonly threads?: number;
   /** Statistics on worker threads, overlapping inference (default true). */
   readonly statsThread?: boolean;
-  /** How many statistics threads share the tensors (default: the machine's cores, at most 4). */
+  /** How many statistics threads share the tensors (default: cores − 2, at least 1, at most 4). */
   readonly statsThreads?: number;
   readonly progress?: ProgressSink;
   readonly log?: (line: string) => void;
@@ -218,7 +218,9 @@ interface StatsSink {
 }
 
 function threadStats(infos: TensorInfo[], count: number, req: CalibrationRequest): StatsSink {
-  const shards = req.statsThreads ?? Math.min(4, availableParallelism());
+  // one statistics thread per core left after inference and decoding (measured on 2 cores: a
+  // second shard only contended with inference), at most 4
+  const shards = req.statsThreads ?? Math.max(1, Math.min(4, availableParallelism() - 2));
   const thread = StatsShards.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer', bits: req.int4 ? 4 : 8 }, shards, req.log);
   return {
     add: (name, data) => thread.add(name, data),

@@ -44,9 +44,9 @@ export interface TuneOptions {
    */
   readonly fakeQuantWeights?: boolean;
   /**
-   * Threads searching ops at once. Default: the machine's cores, except for small models, which
-   * are searched on this thread (starting workers would cost more than it saves); given, it is
-   * used whatever the model's size (1: this thread only).
+   * Threads searching ops at once. Default: one less than the machine's cores from 4 cores on,
+   * else 1; small models are searched on this thread (starting workers would cost more than it
+   * saves). Given, it is used whatever the model's size (1: this thread only).
    */
   readonly threads?: number;
 }
@@ -167,7 +167,10 @@ export async function tuneThresholds(
 
 /** Worker threads for the searches, when the model is large enough and more than one is wanted. */
 function startPool(module: Module, ops: readonly Op[], weights: ReadonlyMap<string, NdArray>, samples: number, opts: TuneOptions): { pool: TunePool; size: number; index: Map<Op, number> } | undefined {
-  const size = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
+  // Measured on 2 cores: two workers beside the walk were slower than one thread (they and the
+  // walk contend for the cores), so by default the pool starts from 4 cores, one thread left over.
+  const cores = availableParallelism();
+  const size = Math.max(1, Math.floor(opts.threads ?? (cores >= 4 ? cores - 1 : 1)));
   if (size < 2) return undefined;
   let work = 0;
   for (const op of ops) for (const r of op.results) if (r.type.kind === 'tensor') work += r.type.shape.reduce((a, b) => a * Math.max(b, 1), 1) * samples;

@@ -71,7 +71,7 @@ export function registerRunCalibration(program: Command): void {
     .option('--debug_log', 'print per-tensor details while running')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
     .option('--backend <name>', 'executor backend of the statistics pass: wasm, js, or ort (onnxruntime-node, when installed)', 'wasm')
-    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1) and auto-tune (default: all cores)')
+    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1) and auto-tune (default: cores - 1 from 4 cores on, else 1)')
     .action(async (mlirFile: string, flags: CalibrationFlags) => {
       await runCalibrationCommand(mlirFile, flags);
     });
