@@ -48,7 +48,7 @@ const asF32 = (t: NdArray): Float32Array => {
 };
 const cfg = preprocessFromInputOp(float.main.ops.find((op) => op.type === 'top.Input')!);
 const fs = await createSession(float, { backend: 'wasm' });
-const qs = await createSession(lowered, { backend: 'js' });
+const qs = await createSession(lowered, { backend: 'wasm' }); // the integer wasm kernels equal the js ones code for code
 const dir = join(o.assets, 'images/imagenet-val');
 const labels = new Map(readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => {
   const [file, , , idx1001] = l.split(',');
