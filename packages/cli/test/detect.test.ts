@@ -1,8 +1,9 @@
 // The detect sample command end to end: YOLOX-Nano (the shared asset .onnx with detect's default
 // YOLOX preprocessing, and the transformed top .mlir when /tmp/shared-out has it) on darknet's
-// dog.jpg finds the dog, the bicycle and the car; the random-weight tiny_yolo (a YOLOv3-style
+// dog.jpg finds the dog, the bicycle and the car (float, and an INT8 .bmodel made on the spot);
+// the random-weight tiny_yolo (a YOLOv3-style
 // two-head net) only has to run; bad inputs are one-line errors.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,13 @@ function boxes(stdout: string): Box[] {
   return [...stdout.matchAll(/^(.+):(\d+\.\d)% x0=(-?\d+) y0=(-?\d+) x1=(-?\d+) y1=(-?\d+)$/gm)].map((m) => ({
     name: m[1]!, score: Number(m[2]), x0: Number(m[3]), y0: Number(m[4]), x1: Number(m[5]), y1: Number(m[6]),
   }));
+}
+
+function iou(a: Box, b: Box): number {
+  const w = Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0));
+  const h = Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
+  const area = (x: Box) => (x.x1 - x.x0) * (x.y1 - x.y0);
+  return (w * h) / (area(a) + area(b) - w * h);
 }
 
 /** Where the objects of dog.jpg (768x576) are, roughly (YOLO demo results). */
@@ -77,6 +85,35 @@ describe.skipIf(!HAVE_ASSETS)('detect with YOLOX-Nano on dog.jpg', () => {
     expect(r.stdout).toMatch(/^top model, yolox head/);
     expect(boxes(r.stdout)).toEqual(boxes(onnxStdout));
   }, LONG);
+
+  test('INT8: transformed, calibrated (KLD + tune) on the 10 coco-like images, deployed to a bm1684x .bmodel — the file finds the dog, bicycle and car where float does', () => {
+    const dir = join(tmp, 'int8');
+    mkdirSync(dir, { recursive: true });
+    const mlir = join(dir, 'yolox_nano.mlir');
+    const t = runCli(['model_transform', '--model_name', 'yolox_nano', '--model_def', yoloxOnnx, '--input_shapes', '[[1,3,416,416]]',
+      '--keep_aspect_ratio', '--pad_type', 'normal', '--pad_value', '114', '--pixel_format', 'bgr', '--mlir', mlir], undefined, LONG);
+    expect(t.code, t.stderr).toBe(0);
+    const table = join(dir, 'yolox_nano_cali_table');
+    const c = runCli(['run_calibration', mlir, '--dataset', asset('images/coco-like'), '--input_num', '10', '-o', table], undefined, LONG);
+    expect(c.code, c.stderr).toBe(0);
+    const bmodel = join(dir, 'yolox_nano_int8.bmodel');
+    const d = runCli(['model_deploy', '--mlir', mlir, '--quantize', 'INT8', '--processor', 'bm1684x', '--calibration_table', table, '--model', bmodel], undefined, LONG);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/left in float: none/);
+    const r = detect('--model', bmodel, '--input', dog, '--output', join(dir, 'dog_int8.jpg'));
+    expect(r.code, r.stderr).toBe(0);
+    console.log(r.stdout);
+    expect(r.stdout).toMatch(/^tpu model, yolox head/);
+    // the same objects as the float model, each best box overlapping float's by IoU >= 0.5
+    const int8 = boxes(r.stdout);
+    const float = boxes(onnxStdout);
+    const best = (bs: Box[], name: string) => bs.filter((b) => b.name === name).sort((a, b) => b.score - a.score)[0];
+    for (const name of ['dog', 'bicycle', 'car']) {
+      const [q, f] = [best(int8, name), best(float, name)];
+      expect(q, `INT8 finds a ${name}`).toBeDefined();
+      expect(iou(q!, f!), `${name}: INT8 ${JSON.stringify(q)} vs float ${JSON.stringify(f)}`).toBeGreaterThanOrEqual(0.5);
+    }
+  }, 2 * LONG);
 
   test('tiny_yolo (random weights, YOLOv3-style heads already through sigmoid) runs', () => {
     const r = detect('--model', asset('models/torch-random/tiny_yolo.onnx'), '--input', dog, '--conf', '0.28');
