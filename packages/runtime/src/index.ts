@@ -6,6 +6,8 @@ export type { RunOptions, RunResult, Session, SessionOptions, SessionStats, Tens
 export type { KernelReport } from './backends.js';
 export type { OpTime } from './executor.js';
 export { fakeQuantize, roundToBF16, roundToF16 } from './overrides.js';
+// Layout helpers kernels elsewhere (the chips' tpu data-movement ops) share with ours.
+export { normAxis, padData, stridedGather, stridesOf } from './tensor.js';
 export type { OverrideFn } from './overrides.js';
 export { allocOut, getKernel, listKernels, registerKernel } from './registry.js';
 export type { AllocOptions, Backend, Kernel, KernelContext } from './registry.js';

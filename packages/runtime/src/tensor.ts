@@ -136,6 +136,46 @@ export function applyRelu(data: Float32Array, limit: number): void {
   }
 }
 
+/** Source index along one axis for an output position `i` in a padded axis; -1 = constant. */
+function padIndex(i: number, before: number, d: number, mode: string): number {
+  let j = i - before;
+  if (j >= 0 && j < d) return j;
+  if (mode === 'constant') return -1;
+  if (mode === 'edge') return Math.min(Math.max(j, 0), d - 1);
+  // reflect mirrors without repeating the edge; symmetric repeats it
+  const period = mode === 'reflect' ? 2 * (d - 1) : 2 * d;
+  if (period === 0) return 0;
+  j = ((j % period) + period) % period;
+  if (mode === 'reflect') return j < d ? j : period - j;
+  return j < d ? j : period - 1 - j;
+}
+
+/**
+ * `x` padded to `outShape`: `paddings` holds every axis's "before" amount, then every "after"
+ * one; `mode` is constant (with `val`), edge, reflect or symmetric, as top.Pad / tpu.Pad say.
+ */
+export function padData(x: NdArray, paddings: readonly number[], mode: string, val: number, outShape: readonly number[]): Float32Array {
+  const r = x.shape.length;
+  const maps = outShape.map((dOut, ax) => Array.from({ length: dOut }, (_, i) => padIndex(i, paddings[ax]!, x.shape[ax]!, mode)));
+  const st = stridesOf(x.shape);
+  const xd = x.data as Float32Array;
+  const out = new Float32Array(size(outShape));
+  const idx = new Array<number>(r).fill(0);
+  for (let i = 0; i < out.length; i++) {
+    let off = 0;
+    for (let d = 0; d < r && off >= 0; d++) {
+      const j = maps[d]![idx[d]!]!;
+      off = j < 0 ? -1 : off + j * st[d]!;
+    }
+    out[i] = off < 0 ? val : xd[off]!;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++idx[d]! < outShape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
 /** Generic permutation of axes (out axis i = in axis order[i]). */
 export function permute(x: NdArray, order: readonly number[]): F32 {
   const st = stridesOf(x.shape);

@@ -9,7 +9,7 @@
 // taken in the output's real units (TPU-MLIR's interpreter applies it to the raw integer product,
 // which no lowering of ours produces). Float results (F32/F16/BF16 forms) compute in f64 and round
 // to their element type.
-import type { NdArray } from '@tpu-quant/ir';
+import { shapeSize, type NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { addConstAttrs, mulAttrs, mulShiftAttrs, subAttrs } from '../dialect/generated/attrs.js';
 import { storageRange } from '../quant/rounding.js';
@@ -30,12 +30,11 @@ function terms(ctx: KernelContext, shape: readonly number[]): Term[] {
 }
 
 const at = (t: Term, k: number): number => t.data[t.idx ? t.idx[k]! : k]!;
-const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 export function mulKernel(ctx: KernelContext): NdArray {
   const a = mulAttrs(ctx.op);
   const shape = outShapeOf(ctx);
-  const n = sizeOf(shape);
+  const n = shapeSize(shape);
   const ts = terms(ctx, shape);
   if (ts.length !== 2) throw new Error(`tpu.Mul "${ctx.op.name ?? '?'}": ${ts.length} inputs, the kernel takes 2`);
   const [x, y] = ts as [Term, Term];
@@ -56,7 +55,7 @@ export function mulKernel(ctx: KernelContext): NdArray {
 export function subKernel(ctx: KernelContext): NdArray {
   const a = subAttrs(ctx.op);
   const shape = outShapeOf(ctx);
-  const n = sizeOf(shape);
+  const n = shapeSize(shape);
   const ts = terms(ctx, shape);
   if (ts.length !== 2) throw new Error(`tpu.Sub "${ctx.op.name ?? '?'}": ${ts.length} inputs, the kernel takes 2`);
   // is_reverse: inputs[1] − inputs[0]; each input keeps its own multiplier

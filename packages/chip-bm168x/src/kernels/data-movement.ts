@@ -3,44 +3,12 @@
 // values (float) without arithmetic; the only integer detail is Pad's constant, which the lowering
 // already quantized to a code (`val = round(v / S) + ZP`), and a fused ReLU, which clamps at the
 // zero point. Float results are rounded to their element type like every float tpu op.
-import type { NdArray } from '@tpu-quant/ir';
+import { shapeSize, type NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
+import { normAxis, padData, stridedGather, stridesOf } from '@tpu-quant/runtime';
 import { concatAttrs, padAttrs, permuteAttrs, sliceAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
 import { clamp, floatIn, floatOut, operandData, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
-
-/** Row-major strides of `shape`. */
-function stridesOf(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = acc;
-    acc *= shape[i]!;
-  }
-  return st;
-}
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
-
-/** out[i] = x[Σ_d idx_d · stride_d + offset] over the output shape (strides may be 0 or negative). */
-function gather(x: Float32Array, shape: readonly number[], strides: readonly number[], offset: number): Float32Array {
-  const out = new Float32Array(sizeOf(shape));
-  const r = shape.length;
-  if (out.length === 0) return out;
-  const idx = new Array<number>(r).fill(0);
-  let off = offset;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = x[off]!;
-    for (let d = r - 1; d >= 0; d--) {
-      off += strides[d]!;
-      if (++idx[d]! < shape[d]!) break;
-      off -= strides[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 /** A fused ReLU on a result: clamp at the zero point (and the quantized limit), or float ReLU. */
 function applyFusedRelu(ctx: KernelContext, data: Float32Array, doRelu: boolean, limit: number): void {
@@ -57,10 +25,10 @@ export function concatKernel(ctx: KernelContext): NdArray {
   const a = concatAttrs(ctx.op);
   const shape = outShapeOf(ctx);
   const axis = normAxis(a.axis, shape.length);
-  const outer = sizeOf(shape.slice(0, axis));
-  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = shapeSize(shape.slice(0, axis));
+  const inner = shapeSize(shape.slice(axis + 1));
   const dim = shape[axis]!;
-  const out = new Float32Array(sizeOf(shape));
+  const out = new Float32Array(shapeSize(shape));
   let at = 0;
   ctx.inputs.forEach((_, i) => {
     const x = floatIn(ctx, i);
@@ -95,7 +63,7 @@ export function sliceKernel(ctx: KernelContext): NdArray {
   const st = stridesOf(x.shape);
   const offset = start.reduce((acc, s, d) => acc + s * st[d]!, 0);
   const shape = outShapeOf(ctx);
-  return floatOut(ctx, shape, gather(x.data as Float32Array, shape, st.map((v, d) => v * step[d]!), offset));
+  return floatOut(ctx, shape, stridedGather(x.data as Float32Array, shape, st.map((v, d) => v * step[d]!), offset));
 }
 
 /** tpu.Permute: out axis i is input axis order[i]. */
@@ -104,7 +72,7 @@ export function permuteKernel(ctx: KernelContext): NdArray {
   const x = floatIn(ctx, 0);
   const st = stridesOf(x.shape);
   const shape = order.map((o) => x.shape[o]!);
-  return floatOut(ctx, shape, gather(x.data as Float32Array, shape, order.map((o) => st[o]!), 0));
+  return floatOut(ctx, shape, stridedGather(x.data as Float32Array, shape, order.map((o) => st[o]!)));
 }
 
 /** tpu.Upsample: nearest-neighbour, every input pixel repeated scale_h × scale_w times. */
@@ -128,42 +96,10 @@ export function upsampleKernel(ctx: KernelContext): NdArray {
   return floatOut(ctx, shape, out);
 }
 
-/** Source index of output index i along an axis padded by `before` (−1: the constant). */
-function padIndex(i: number, before: number, d: number, mode: string): number {
-  const j = i - before;
-  if (j >= 0 && j < d) return j;
-  if (mode === 'constant') return -1;
-  if (mode === 'edge') return j < 0 ? 0 : d - 1;
-  const period = mode === 'reflect' ? 2 * (d - 1) : 2 * d;
-  if (period === 0) return 0;
-  const k = ((j % period) + period) % period;
-  if (mode === 'reflect') return k < d ? k : period - k;
-  return k < d ? k : period - 1 - k;
-}
-
 /** tpu.Pad: paddings = all "before" amounts, then all "after"; `val` is already a code in INT8. */
 export function padKernel(ctx: KernelContext): NdArray {
   const a = padAttrs(ctx.op);
-  const x = floatIn(ctx, 0);
-  const r = x.shape.length;
   const p = a.paddings.length > 0 ? a.paddings : Array.from(operandData(ctx, 1).data as Float32Array);
   const shape = outShapeOf(ctx);
-  const maps = shape.map((dOut, ax) => Array.from({ length: dOut }, (_, i) => padIndex(i, p[ax]!, x.shape[ax]!, a.mode)));
-  const st = stridesOf(x.shape);
-  const xd = x.data as Float32Array;
-  const out = new Float32Array(sizeOf(shape));
-  const idx = new Array<number>(r).fill(0);
-  for (let i = 0; i < out.length; i++) {
-    let off = 0;
-    for (let d = 0; d < r && off >= 0; d++) {
-      const j = maps[d]![idx[d]!]!;
-      off = j < 0 ? -1 : off + j * st[d]!;
-    }
-    out[i] = off < 0 ? a.val : xd[off]!;
-    for (let d = r - 1; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return floatOut(ctx, shape, out);
+  return floatOut(ctx, shape, padData(floatIn(ctx, 0), p, a.mode, a.val, shape));
 }

@@ -4,7 +4,7 @@ import type { NdArray } from '@tpu-quant/ir';
 import { top, UserError } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
 import { input0, jsKernel, outShape, registerKernel } from '../../registry.js';
-import { applyRelu, aroundAxis, broadcastTo, f32, normAxis, permute, reshaped, stridedGather, stridesOf, size } from '../../tensor.js';
+import { applyRelu, aroundAxis, broadcastTo, f32, normAxis, padData, permute, reshaped, stridedGather, stridesOf, size } from '../../tensor.js';
 
 const sameData = (ctx: KernelContext): NdArray => reshaped(input0(ctx), outShape(ctx));
 for (const op of ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']) jsKernel(op, sameData);
@@ -149,44 +149,11 @@ jsKernel('Expand', (ctx) => {
   return f32(shape, data === input0(ctx).data ? new Float32Array(data) : data);
 });
 
-/** Source index along one axis for an output position `i` in a padded axis; -1 = constant. */
-function padIndex(i: number, before: number, d: number, mode: string): number {
-  let j = i - before;
-  if (j >= 0 && j < d) return j;
-  if (mode === 'constant') return -1;
-  if (mode === 'edge') return Math.min(Math.max(j, 0), d - 1);
-  // reflect mirrors without repeating the edge; symmetric repeats it
-  const period = mode === 'reflect' ? 2 * (d - 1) : 2 * d;
-  if (period === 0) return 0;
-  j = ((j % period) + period) % period;
-  if (mode === 'reflect') return j < d ? j : period - j;
-  return j < d ? j : period - 1 - j;
-}
-
 jsKernel('Pad', (ctx) => {
   const a = top.padAttrs(ctx.op);
-  const x = input0(ctx);
-  const r = x.shape.length;
   const p = a.paddings.length > 0 ? a.paddings : numbers(ctx.inputs[1])!;
   const shape = outShape(ctx);
-  const maps = shape.map((dOut, ax) => Array.from({ length: dOut }, (_, i) => padIndex(i, p[ax]!, x.shape[ax]!, a.mode)));
-  const st = stridesOf(x.shape);
-  const xd = x.data as Float32Array;
-  const out = new Float32Array(size(shape));
-  const idx = new Array<number>(r).fill(0);
-  for (let i = 0; i < out.length; i++) {
-    let off = 0;
-    for (let d = 0; d < r && off >= 0; d++) {
-      const j = maps[d]![idx[d]!]!;
-      off = j < 0 ? -1 : off + j * st[d]!;
-    }
-    out[i] = off < 0 ? a.val : xd[off]!;
-    for (let d = r - 1; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return f32(shape, out);
+  return f32(shape, padData(input0(ctx), p, a.mode, a.val, shape));
 });
 
 /**
