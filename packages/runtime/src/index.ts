@@ -8,6 +8,8 @@ export type { OpTime } from './executor.js';
 export { fakeQuantize, roundToBF16, roundToF16 } from './overrides.js';
 // Layout helpers kernels elsewhere (the chips' tpu data-movement ops) share with ours.
 export { normAxis, padData, stridedGather, stridesOf } from './tensor.js';
+// The resident + scratch memory manager of our wasm kernels, for other packages' wasm modules.
+export { WasmHeap, type WasmHeapModule } from './kernels/wasm/heap.js';
 export type { OverrideFn } from './overrides.js';
 export { allocOut, getKernel, listKernels, registerKernel } from './registry.js';
 export type { AllocOptions, Backend, Kernel, KernelContext } from './registry.js';

@@ -4,12 +4,12 @@
 // on first import, through the runtime's AssemblyScript helper. Loaded at import (top-level
 // await) so kernels stay synchronous; where it cannot be built or run, the js kernels run.
 //
-// Memory: resident blocks (each op's packed filter and requant records, kept while the op lives)
-// from a first-fit free list at the bottom, and per-call scratch (input, output, packing buffers)
-// bumped above them and dropped when the next call starts.
+// Memory: the runtime's WasmHeap — resident blocks (each op's packed filter and requant records,
+// kept while the op lives) from a first-fit free list at the bottom, and per-call scratch (input,
+// output, packing buffers) bumped above them and dropped when the next call starts.
 import { fileURLToPath } from 'node:url';
 import type { Op } from '@tpu-quant/ir';
-import { loadAssemblyScriptModule } from '@tpu-quant/runtime';
+import { loadAssemblyScriptModule, WasmHeap } from '@tpu-quant/runtime';
 
 // lib ES2023 and @types/node 20 do not declare WebAssembly; the little used here, typed locally
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
@@ -43,88 +43,7 @@ export const int8Wasm: Int8Kernels | undefined = await (async () => {
   }
 })();
 
-const ALIGN = 16;
-const PAGE = 65536;
-const up = (n: number): number => Math.ceil(Math.max(n, ALIGN) / ALIGN) * ALIGN;
-
-class Heap {
-  private readonly free: { ptr: number; bytes: number }[] = [];
-  private top: number;
-  private scratchTop: number;
-
-  constructor(private readonly k: Int8Kernels) {
-    this.top = Math.ceil(k.heapBase() / ALIGN) * ALIGN;
-    this.scratchTop = this.top;
-  }
-
-  /** A resident block (kept until `release`); take these before any scratch of a call. */
-  alloc(bytes: number): number {
-    bytes = up(bytes);
-    const i = this.free.findIndex((f) => f.bytes >= bytes);
-    if (i >= 0) {
-      const f = this.free[i]!;
-      const ptr = f.ptr;
-      if (f.bytes === bytes) this.free.splice(i, 1);
-      else this.free[i] = { ptr: ptr + bytes, bytes: f.bytes - bytes };
-      return ptr;
-    }
-    const ptr = this.top;
-    this.top += bytes;
-    this.scratchTop = this.top;
-    this.ensure(this.top);
-    return ptr;
-  }
-
-  release(ptr: number, bytes: number): void {
-    this.free.push({ ptr, bytes: up(bytes) });
-    this.free.sort((a, b) => a.ptr - b.ptr);
-    for (let i = this.free.length - 1; i > 0; i--) {
-      const prev = this.free[i - 1]!;
-      const cur = this.free[i]!;
-      if (prev.ptr + prev.bytes === cur.ptr) {
-        prev.bytes += cur.bytes;
-        this.free.splice(i, 1);
-      }
-    }
-  }
-
-  /** Drops every scratch block; each kernel call starts with this. */
-  resetScratch(): void {
-    this.scratchTop = this.top;
-  }
-
-  scratch(bytes: number): number {
-    const ptr = this.scratchTop;
-    this.scratchTop += up(bytes);
-    this.ensure(this.scratchTop);
-    return ptr;
-  }
-
-  /** Copies `data` into a new scratch block. */
-  put(data: Float32Array): number {
-    const ptr = this.scratch(data.length * 4);
-    this.f32(ptr, data.length).set(data);
-    return ptr;
-  }
-
-  // Views: valid until the memory grows (take them after a call's allocations).
-  f32(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.k.memory.buffer, ptr, n);
-  }
-  i32(ptr: number, n: number): Int32Array {
-    return new Int32Array(this.k.memory.buffer, ptr, n);
-  }
-  i16(ptr: number, n: number): Int16Array {
-    return new Int16Array(this.k.memory.buffer, ptr, n);
-  }
-
-  private ensure(end: number): void {
-    const have = this.k.memory.buffer.byteLength;
-    if (end > have) this.k.memory.grow(Math.ceil((end - have) / PAGE));
-  }
-}
-
-export const int8Heap: Heap | undefined = int8Wasm ? new Heap(int8Wasm) : undefined;
+export const int8Heap: WasmHeap | undefined = int8Wasm ? new WasmHeap(int8Wasm) : undefined;
 
 /** What an op keeps in wasm memory between runs: its blocks, or why the wasm kernel cannot run it. */
 export interface Resident {

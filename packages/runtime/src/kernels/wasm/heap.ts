@@ -1,7 +1,12 @@
 // The JS side of the one wasm memory. Two regions: resident blocks (pre-packed weights) from a
 // first-fit free list at the bottom, and per-call scratch (activations copied in, results,
 // packing buffers) bumped above them and dropped wholesale when the next kernel call starts.
-import type { WasmKernels } from './loader.js';
+
+/** What a heap needs of an instantiated module: its memory and where its static data ends. */
+export interface WasmHeapModule {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  heapBase(): number;
+}
 
 const ALIGN = 16;
 const PAGE = 65536;
@@ -14,7 +19,7 @@ export class WasmHeap {
   private top: number;
   private scratchTop: number;
 
-  constructor(private readonly k: WasmKernels) {
+  constructor(private readonly k: WasmHeapModule) {
     this.top = up(k.heapBase(), ALIGN);
     this.scratchTop = this.top;
   }
@@ -76,9 +81,15 @@ export class WasmHeap {
     return ptr;
   }
 
-  /** A view; valid until the memory grows (take it after the allocations of a call). */
+  // Views: valid until the memory grows (take them after the allocations of a call).
   f32(ptr: number, n: number): Float32Array {
     return new Float32Array(this.k.memory.buffer, ptr, n);
+  }
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.k.memory.buffer, ptr, n);
+  }
+  i16(ptr: number, n: number): Int16Array {
+    return new Int16Array(this.k.memory.buffer, ptr, n);
   }
 
   private ensure(end: number): void {
