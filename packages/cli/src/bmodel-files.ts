@@ -1,14 +1,13 @@
 // .bmodel files for model_deploy, model_runner and the sample programs: a lowered module gets its
 // memory plan (address-assign), then goes into the container with its addresses, coefficients and
 // our program (the tpu MLIR and its weights); reading one back gives that program as a module.
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { bmodelFromModule, readBmodel, writeBmodel, type BmodelModel, type BmodelTensor } from '@tpu-quant/bmodel';
 import { assignAddresses, type IoTensor, type MemoryPlan } from '@tpu-quant/chip-bm168x';
 import { atomicWriteFile, encodeNpz, parseMlir, printMlir, readNpz, UserError, type Module } from '@tpu-quant/ir';
 import { weightReadOptions } from './model-files.js';
+import { VERSION } from './version.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
  * Assigns the module's addresses (it is changed: its tensor types carry them, as TPU-MLIR prints

@@ -1,6 +1,5 @@
 // The `tpu-quant` program: one command per TPU-MLIR tool (with TPU-MLIR's flag spelling) plus
 // our own (`opt`, `processors`). Each TPU-MLIR name is also published as its own bin.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerClassify } from './commands/classify.js';
 import { registerDetect } from './commands/detect.js';
@@ -13,8 +12,8 @@ import { registerOpt } from './commands/opt.js';
 import { registerProcessors } from './commands/processors.js';
 import { registerRunCalibration } from './commands/run-calibration.js';
 import { EXIT_USER_ERROR, reportError } from './report.js';
+import { VERSION } from './version.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function buildProgram(): Command {
   const program = new Command('tpu-quant')

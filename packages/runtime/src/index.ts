@@ -18,4 +18,4 @@ export { exportOnnx, ORT_OPS } from './ort/export-onnx.js';
 export type { ExportOnnxOptions } from './ort/export-onnx.js';
 export { assemblyScriptBytes, compileAssemblyScript, loadAssemblyScriptModule, type AssemblyScriptModule } from './wasm-module.js';
 // Worker threads for other packages' worker modules (built .js, or .ts through tsx in sources).
-export { startWorker } from './worker-pool.js';
+export { rebuildWorkerError, startWorker, type WorkerErrorRecord } from './worker-pool.js';

@@ -92,7 +92,7 @@ export class WorkerPool {
       this.busy.delete(w);
       this.idle.push(w);
       w.unref();
-      if (reply.error) p.reject(rebuildError(reply.error));
+      if (reply.error) p.reject(rebuildWorkerError(reply.error, 'a session worker'));
       else p.resolve({ outputs: new Map(reply.outputs), tensors: new Map(reply.tensors) });
       this.dispatch();
     });
@@ -125,9 +125,21 @@ export class WorkerPool {
   }
 }
 
-function rebuildError(e: { message: string; stack?: string; code?: string; hint?: string }): Error {
+/** An error as a worker thread posts it: its message and stack, a UserError's code and hint. */
+export interface WorkerErrorRecord {
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+  readonly hint?: string;
+}
+
+/**
+ * The error a worker reported, on this side: a UserError again when it had a code, with the
+ * worker's stack marked `(in <where>)` so a bug's trace shows which thread it came from.
+ */
+export function rebuildWorkerError(e: WorkerErrorRecord, where: string): Error {
   const err = e.code ? new UserError(e.code, e.message, e.hint) : new Error(e.message);
-  if (e.stack) err.stack = `${err.name}: ${e.message}\n    (in a session worker)\n${e.stack.split('\n').slice(1).join('\n')}`;
+  if (e.stack) err.stack = `${err.name}: ${e.message}\n    (in ${where})\n${e.stack.split('\n').slice(1).join('\n')}`;
   return err;
 }
 

@@ -5,8 +5,7 @@
 // come out exactly as a serial pass would make them. At most a few samples wait in the queue;
 // the inference thread waits when the worker falls behind.
 import type { Worker } from 'node:worker_threads';
-import { UserError } from '@tpu-quant/ir';
-import { startWorker } from '@tpu-quant/runtime';
+import { rebuildWorkerError, startWorker } from '@tpu-quant/runtime';
 import type { TensorInfo, TensorSummary } from '../stats/types.js';
 
 export interface StatsThreadInit {
@@ -62,7 +61,7 @@ export class StatsThread {
         this.waiters.shift()?.();
       } else if (m.kind === 'warn') warn(m.message);
       else if (m.kind === 'summaries') this.result?.(m.summaries);
-      else this.fail(rebuild(m));
+      else this.fail(rebuildWorkerError(m, 'the statistics thread'));
     });
     worker.on('error', (e) => this.fail(e));
     // An exit we did not ask for (before or after summarize) must fail the run: a producer waiting
@@ -123,12 +122,6 @@ export class StatsThread {
     for (const w of this.waiters.splice(0)) w();
     this.rejectResult?.(e);
   }
-}
-
-function rebuild(m: { message: string; stack?: string; code?: string; hint?: string }): Error {
-  const err = m.code ? new UserError(m.code, m.message, m.hint) : new Error(m.message);
-  if (m.stack) err.stack = `${err.name}: ${m.message}\n    (in the statistics thread)\n${m.stack.split('\n').slice(1).join('\n')}`;
-  return err;
 }
 
 /** Built code runs dist/…/stats-worker.js; TypeScript sources boot it through tsx's loader. */

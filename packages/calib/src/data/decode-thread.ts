@@ -2,8 +2,8 @@
 // for samples when the decoder is truly behind (sharp decodes off-thread already, but the resize,
 // crop and normalisation are JavaScript and would otherwise run between inference steps).
 import type { Worker } from 'node:worker_threads';
-import { ndarray, UserError, type NdArray } from '@tpu-quant/ir';
-import { startWorker } from '@tpu-quant/runtime';
+import { ndarray, type NdArray } from '@tpu-quant/ir';
+import { rebuildWorkerError, startWorker } from '@tpu-quant/runtime';
 import type { PreprocessConfig } from '../preprocess/config.js';
 
 export interface DecodeRequest {
@@ -31,7 +31,7 @@ export class DecodeThread {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (!w) return;
-      if ('error' in m) w.reject(rebuild(m.error));
+      if ('error' in m) w.reject(rebuildWorkerError(m.error, 'the image decoding thread'));
       else w.resolve(ndarray('f32', m.shape, m.data));
     });
     this.worker.on('error', (e) => this.fail(e));
@@ -60,10 +60,4 @@ export class DecodeThread {
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
   }
-}
-
-function rebuild(e: { message: string; code?: string; hint?: string; stack?: string }): Error {
-  const err = e.code ? new UserError(e.code, e.message, e.hint) : new Error(e.message);
-  if (e.stack) err.stack = `${err.name}: ${e.message}\n    (in the image decoding thread)\n${e.stack.split('\n').slice(1).join('\n')}`;
-  return err;
 }

@@ -3,8 +3,7 @@
 // has computed their references; results come back per op and the tuner applies them in op order.
 import type { Worker } from 'node:worker_threads';
 import type { NdArray } from '@tpu-quant/ir';
-import { UserError } from '@tpu-quant/ir';
-import { startWorker } from '@tpu-quant/runtime';
+import { rebuildWorkerError, startWorker } from '@tpu-quant/runtime';
 import type { JobResult, OpRefs, TuneJob, TuneSearch } from './distance.js';
 
 export interface TuneWorkerInit {
@@ -82,7 +81,7 @@ export class TunePool {
     this.idle.push(w);
     if (job) {
       if (m.kind === 'done') job.resolve(m.results);
-      else job.reject(rebuild(m));
+      else job.reject(rebuildWorkerError(m, 'an auto-tune thread'));
     }
     this.dispatch();
   }
@@ -92,10 +91,4 @@ export class TunePool {
     for (const j of [...this.queue.splice(0), ...this.busy.values()]) j.reject(this.failure);
     this.busy.clear();
   }
-}
-
-function rebuild(m: { message: string; stack?: string; code?: string; hint?: string }): Error {
-  const err = m.code ? new UserError(m.code, m.message, m.hint) : new Error(m.message);
-  if (m.stack) err.stack = `${err.name}: ${m.message}\n    (in an auto-tune thread)\n${m.stack.split('\n').slice(1).join('\n')}`;
-  return err;
 }

@@ -1,7 +1,6 @@
 // `run_calibration`: calibration tables the way TPU-MLIR's python/tools/run_calibration.py writes
 // them (spec/calibration.md §1): sample selection, shape-op detection, optional weight
 // equalization, one statistics pass (cached), the threshold method, auto-tune, the table.
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -12,8 +11,8 @@ import { atomicWriteFile, findTarget, listTargets, printMlir, saveNpz, stringAtt
 import { assertNotInput, parseInteger } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
+import { VERSION } from '../version.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 interface CalibrationFlags {
   dataset?: string;
