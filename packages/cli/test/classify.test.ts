@@ -39,8 +39,11 @@ describe('classify on the repo\'s MobileNetV1 0.25 (chelsea.png, a cat)', () => 
     expect(onnxStdout).not.toMatch(/softmax applied/); // the model ends in Softmax
     const lines = top5(onnxStdout);
     expect(lines.map((l) => l.rank)).toEqual([1, 2, 3, 4, 5]);
-    expect(lines.every((l) => l.label === `class ${l.index}`)).toBe(true); // no --category_file
+    // no --category_file: the shipped ImageNet names, shifted past class 0 (background) of the 1001 space
+    const names = readFileSync(asset('labels/imagenet_labels_1001_tfslim.txt'), 'utf8').split('\n');
+    expect(lines.every((l) => l.label === names[l.index])).toBe(true);
     expect([282, 283, 284, 285, 286]).toContain(lines[0]!.index); // a cat (tf-slim 1001 index)
+    expect(lines[0]!.label).toMatch(/cat/);
     for (let i = 1; i < 5; i++) expect(lines[i]!.prob).toBeLessThanOrEqual(lines[i - 1]!.prob);
 
     const ort = await import('onnxruntime-node');

@@ -4,7 +4,8 @@
 //
 // Differences from the seed: the preprocessing is the model's own (the seed hard-codes a Caffe
 // mobilenet's), the top-5 is printed (the seed prints nothing), probabilities come from a softmax
-// when the output is logits, and --category_file / --output are optional.
+// when the output is logits, and --category_file / --output are optional (without a category file a
+// 1000- or 1001-class output is named from the ImageNet list shipped in data/).
 // .onnx models take model_transform's preprocessing flags; the defaults are tf-slim's ImageNet
 // preprocessing, which both shared MobileNets use: RGB, (x - 127.5) / 127.5, resize to H/0.875
 // then centre crop.
@@ -13,7 +14,7 @@ import { UserError } from '@tpu-quant/ir';
 import { assertNotInput } from '../flags.js';
 import {
   addPreprocessOptions, checkOutputFormat, classificationOverlay, classNamer, imageToNetInput, loadSampleModel,
-  readLabels, runOnce, toProbabilities, topK, writeAnnotated, type PreprocessFlags,
+  IMAGENET_NAMES, readLabels, runOnce, toProbabilities, topK, writeAnnotated, type PreprocessFlags,
 } from '../samples/index.js';
 
 interface ClassifyFlags extends PreprocessFlags {
@@ -28,9 +29,9 @@ export function registerClassify(program: Command): void {
   const cmd = program
     .command('classify')
     .description('classify an image with a .mlir (top or tpu) or .onnx model and print the top-5 (TPU-MLIR classify sample)')
-    .requiredOption('--model <file>', 'model: top/tpu .mlir (weights npz beside it), .onnx, .bmodel (not yet)')
+    .requiredOption('--model <file>', 'model: top/tpu .mlir (weights npz beside it), .onnx or .bmodel')
     .requiredOption('--input <image>', 'image file (jpg, png, bmp, webp)')
-    .option('--category_file <file>', 'class names, one per line (a list without the background class fits a 1001-class model)')
+    .option('--category_file <file>', 'class names, one per line (a list without the background class fits a 1001-class model; default: the ImageNet names shipped with tpu-quant for 1000/1001 classes)')
     .option('--output <image>', 'write the image with the top-5 drawn on it (.jpg, .png, .webp)')
     .option('--top <k>', 'how many classes to print', '5');
   addPreprocessOptions(cmd, 'default for .onnx: rgb, mean 127.5, scale 1/127.5, resize to H/0.875').action(async (flags: ClassifyFlags) => {
@@ -45,7 +46,7 @@ export async function classify(flags: ClassifyFlags): Promise<void> {
     checkOutputFormat(flags.output);
     assertNotInput(flags.output, [flags.input, flags.model]);
   }
-  const labels = flags.category_file !== undefined ? await readLabels(flags.category_file) : undefined;
+  const given = flags.category_file !== undefined ? await readLabels(flags.category_file) : undefined; // a bad file fails before the run
   const model = await loadSampleModel(flags.model, flags, (shape) => ({
     pixel_format: 'rgb',
     mean: [127.5, 127.5, 127.5],
@@ -56,7 +57,9 @@ export async function classify(flags: ClassifyFlags): Promise<void> {
   const outputs = await runOnce(model.module, model.inputName, input.tensor);
   const out = outputs.at(-1)!; // the seed takes the last output
   const { probs, softmaxApplied } = toProbabilities(out.data);
-  const name = classNamer(labels, probs.length, flags.category_file);
+  const imagenet = probs.length === 1000 || probs.length === 1001;
+  const labels = given ?? (imagenet ? await readLabels(IMAGENET_NAMES) : undefined);
+  const name = classNamer(labels, probs.length, flags.category_file ?? IMAGENET_NAMES);
   const lines = topK(probs, k).map((t, i) => `${i + 1}. ${name(t.index)} (${t.index}): ${t.prob.toFixed(4)}`);
   process.stdout.write(`${model.kind} model, output "${out.name}" [${out.shape.join(',')}]${softmaxApplied ? ', softmax applied' : ''}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -3,7 +3,7 @@
 export { loadSampleModel, type SampleModel, type PreprocessFlags } from './model.js';
 export { imageToNetInput, netToImage, type NetInput, type NetToImage } from './net-input.js';
 export { runOnce, type Output } from './run.js';
-export { classNamer, readLabels, COCO80_NAMES } from './labels.js';
+export { classNamer, readLabels, COCO80_NAMES, IMAGENET_NAMES } from './labels.js';
 export { toProbabilities, topK } from './classify-post.js';
 export { decodeYolov3, decodeYolox, headKind, numClasses, type Detection } from './yolo-decode.js';
 export { iou, nmsPerClass } from './nms.js';

@@ -1,11 +1,15 @@
 // Class names for the sample programs: a --category_file (one name per line, as TPU-MLIR's
-// samples read it) or the COCO-80 list shipped in data/; without names a class prints as its index.
+// samples read it), or the lists shipped in data/: COCO-80 for detectors, the 1000 ImageNet classes
+// for 1000- or 1001-class classifiers; without names a class prints as its index.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@tpu-quant/ir';
 
 /** packages/cli/data/coco80.names (the same depth from src/samples and dist/samples). */
 export const COCO80_NAMES = fileURLToPath(new URL('../../data/coco80.names', import.meta.url));
+
+/** packages/cli/data/imagenet1000.names: the 1000 ImageNet classes in synset order, without wnids. */
+export const IMAGENET_NAMES = fileURLToPath(new URL('../../data/imagenet1000.names', import.meta.url));
 
 export async function readLabels(file: string): Promise<string[]> {
   let text: string;
