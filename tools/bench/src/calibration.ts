@@ -2,14 +2,13 @@
 // images with the default method (KLD + auto-tune), wall time broken down by phase, against
 // onnxruntime-node's plain float inference over the same preprocessed samples in the same run;
 // then a second method read from the statistics cache.
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrationData, formatCaliTable, runCalibration, selectSamples, type CalibrationResult } from '@tpu-quant/calib';
-import { importOnnxFile } from '@tpu-quant/frontend-onnx';
-import { atomicWriteFile, runPipeline, type NdArray } from '@tpu-quant/ir';
+import { atomicWriteFile, type NdArray } from '@tpu-quant/ir';
 import * as ort from 'onnxruntime-node';
+import { importSharedMobilenet, sharedMobilenetPaths } from './shared-mobilenet.js';
 import { median, printTable } from './stats.js';
 
 export interface CalibrationBenchOptions {
@@ -21,26 +20,13 @@ export interface CalibrationBenchOptions {
   readonly threads?: number;
 }
 
-const MODEL = 'models/imagenet/mobilenet_v2_1.0_224.tf2ptq-dequant.onnx';
-
 export async function calibrationBenchmark(o: CalibrationBenchOptions): Promise<void> {
-  const modelPath = join(o.assets, MODEL);
-  const images = join(o.assets, 'images/imagenet-cali');
-  if (!existsSync(modelPath) || !existsSync(images)) {
-    console.log(`calibration: skipped (${modelPath} or ${images} not found; set TPUQ_ASSETS)`);
-    return;
-  }
+  const paths = sharedMobilenetPaths(o.assets, 'calibration');
+  if (!paths) return;
+  const { model: modelPath, images } = paths;
   const n = o.samples ?? 100;
   const threads = o.threads ?? 1;
-  const module = await importOnnxFile(modelPath, {
-    modelName: 'mobilenet_v2',
-    inputShapes: [[1, 3, 224, 224]],
-    preprocess: {
-      pixel_format: 'rgb', channel_format: 'nchw', resize_dims: [256, 256], keep_aspect_ratio: false,
-      mean: [127, 127, 127], scale: [0.007843137718737125, 0.007843137718737125, 0.007843137718737125],
-    },
-  });
-  await runPipeline(module, 'canonicalize');
+  const module = await importSharedMobilenet(modelPath);
   const list = await selectSamples({ dataset: images, inputNum: n });
   const dir = await mkdtemp(join(tmpdir(), 'tpuq-bench-cali-'));
   try {

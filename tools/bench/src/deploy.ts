@@ -4,15 +4,14 @@
 // float top module on the wasm backend, alternately; medians and their ratio (bar <= 2). The INT8
 // module also runs a few times on the js backend (the reference kernels), and both INT8 runs must
 // give the same codes.
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrationData, runCalibration, selectSamples } from '@tpu-quant/calib';
 import { importCalibration, propagateCalibration } from '@tpu-quant/chip-bm168x';
-import { importOnnxFile } from '@tpu-quant/frontend-onnx';
-import { runPipeline, type Module, type NdArray } from '@tpu-quant/ir';
+import { runPipeline, type NdArray } from '@tpu-quant/ir';
 import { createSession, type Session } from '@tpu-quant/runtime';
+import { importSharedMobilenet, sharedMobilenetPaths } from './shared-mobilenet.js';
 import { median, printTable } from './stats.js';
 
 export interface DeployBenchOptions {
@@ -23,32 +22,15 @@ export interface DeployBenchOptions {
   readonly samples?: number;
 }
 
-const MODEL = 'models/imagenet/mobilenet_v2_1.0_224.tf2ptq-dequant.onnx';
 /** Runs of the js reference kernels (seconds each). */
 const JS_RUNS = 3;
 
-async function importModel(path: string): Promise<Module> {
-  const module = await importOnnxFile(path, {
-    modelName: 'mobilenet_v2',
-    inputShapes: [[1, 3, 224, 224]],
-    preprocess: {
-      pixel_format: 'rgb', channel_format: 'nchw', resize_dims: [256, 256], keep_aspect_ratio: false,
-      mean: [127, 127, 127], scale: [0.007843137718737125, 0.007843137718737125, 0.007843137718737125],
-    },
-  });
-  await runPipeline(module, 'canonicalize');
-  return module;
-}
-
 export async function deployBenchmark(o: DeployBenchOptions): Promise<void> {
-  const modelPath = join(o.assets, MODEL);
-  const images = join(o.assets, 'images/imagenet-cali');
-  if (!existsSync(modelPath) || !existsSync(images)) {
-    console.log(`deploy: skipped (${modelPath} or ${images} not found; set TPUQ_ASSETS)`);
-    return;
-  }
-  const float = await importModel(modelPath);
-  const int8 = await importModel(modelPath);
+  const paths = sharedMobilenetPaths(o.assets, 'deploy');
+  if (!paths) return;
+  const { model: modelPath, images } = paths;
+  const float = await importSharedMobilenet(modelPath);
+  const int8 = await importSharedMobilenet(modelPath);
   const list = await selectSamples({ dataset: images, inputNum: o.samples ?? 20 });
   const dir = await mkdtemp(join(tmpdir(), 'tpuq-bench-deploy-'));
   let input: NdArray;
