@@ -4,7 +4,7 @@ export * from './data/index.js';
 export * from './stats/index.js';
 export * from './thresholds/index.js';
 export * from './tables/index.js';
-export { findShapeOps } from './shape-ops.js';
+export * from './patterns/index.js';
 export * from './tune/index.js';
 export * from './we/index.js';
 export * from './calibrate/index.js';

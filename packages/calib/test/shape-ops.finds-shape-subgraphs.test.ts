@@ -1,7 +1,7 @@
 // findShapeOps: TPU-MLIR's ShapeOps search on small top modules.
 import { describe, expect, test } from 'vitest';
 import { parseMlir } from '@tpu-quant/ir';
-import { findShapeOps } from '../src/shape-ops.js';
+import { findShapeOps } from '../src/patterns/shape-ops.js';
 
 function mlir(body: string, args: string, results: string): string {
   return `module @shapes attributes {module.chip = "ALL", module.state = "TOP_F32", module.weight_file = "w.npz"} {

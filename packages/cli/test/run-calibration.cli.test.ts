@@ -47,6 +47,7 @@ describe('run_calibration on the shipped model and images', () => {
     }
     expect(existsSync(join(tmp, 'mbv1_shape_ops'))).toBe(true);
     expect(readFileSync(join(tmp, 'mbv1_shape_ops'), 'utf8')).toMatch(/# chip: bm1684x {2}mix_mode: F16\n# number of F16 layer: 0\n###\n/);
+    expect(existsSync(join(tmp, 'qtable'))).toBe(false); // a plain CNN matches no pattern (spec §10.2)
 
     const mse = runCli(['run_calibration', mlir, '--dataset', images, '--input_num', '12', '--cali_method', 'use_mse', '-o', join(tmp, 'mse_table')], undefined, 170_000);
     expect(mse.code).toBe(0);
@@ -54,6 +55,22 @@ describe('run_calibration on the shipped model and images', () => {
     const mseRows = parseCaliTable(readFileSync(join(tmp, 'mse_table'), 'utf8')).rows;
     expect(mseRows.map((x) => x.name)).toEqual(parsed.rows.map((x) => x.name));
     expect(mseRows.some((m, i) => m.threshold !== parsed.rows[i]!.threshold)).toBe(true);
+  }, 180_000);
+
+  test('--part_quantize: a pattern qtable keeping every op but Conv/MatMul (+ listed types) float', async () => {
+    const dir = join(tmp, 'part');
+    mkdirSync(dir, { recursive: true });
+    const r = runCli(['run_calibration', mlir, '--dataset', images, '--input_num', '4', '--tune_num', '0', '--part_quantize', 'AvgPool', '--processor', 'bm1684', '-o', join(dir, 'table')], undefined, 170_000);
+    expect(r.code).toBe(0);
+    const module = await loadMlirModule(mlir);
+    const kept = new Set(['top.Conv', 'top.MatMul', 'top.AvgPool', 'top.Weight', 'top.None', 'func.return']);
+    const want = module.main.ops.filter((op) => !kept.has(op.type)).map((op) => op.name);
+    expect(want[0]).toBe(module.main.ops.find((op) => op.type === 'top.Input')!.name); // inputs are listed too
+    expect(want.length).toBeGreaterThan(1);
+    expect(r.stdout).toContain(`pattern qtable (part_quantize): ${want.length} F32 ops -> ${join(dir, 'qtable')}`);
+    const lines = readFileSync(join(dir, 'qtable'), 'utf8').split('\n');
+    expect(lines.slice(1, 6)).toEqual(['# chip: bm1684  mix_mode: F32', `# number of F32 layer: ${want.length}`, '# part_quantize ', '###', '# op_name   quantize_mode']);
+    expect(lines.slice(6, -1)).toEqual(want.map((n) => `${n} F32`));
   }, 180_000);
 
   test('use_max thresholds are the largest |x| of every tensor over the samples', async () => {
@@ -95,6 +112,7 @@ describe('run_calibration on the shipped model and images', () => {
     expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--search', 'search_qtable', '-o', join(tmp, 't3')]), 'E_NOT_AVAILABLE');
     expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--bc', '-o', join(tmp, 't3')]), 'E_NOT_AVAILABLE');
     expectUserError(runCli(['run_calibration', mlir, '-o', join(tmp, 't4')]), 'E_NO_DATA');
+    expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--part_quantize', 'custom_mode', '-o', join(tmp, 't4')]), 'E_BAD_FLAG');
     expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '-o', mlir]), 'E_SAME_FILE');
     // an image that is not one
     const broken = join(tmp, 'broken');

@@ -12,10 +12,11 @@ export const QTABLE_MODES: readonly string[] = [
 
 /**
  * The qtable text. `sampleNumber` is written by the search tools only; `mode` is the header's
- * mix mode, and `# number of <mode> layer:` counts every entry (as TPU-MLIR writes it).
+ * mix mode, and `# number of <mode> layer:` counts every entry (as TPU-MLIR writes it);
+ * `partQuantize` adds MatchPattern's `# part_quantize ` line.
  */
 export function formatQtable(
-  h: { time: Date; sampleNumber?: number; chip: string; mode: string },
+  h: { time: Date; sampleNumber?: number; chip: string; mode: string; partQuantize?: boolean },
   entries: readonly { name: string; mode: string }[],
 ): string {
   const out = [`# genetated time: ${pyDatetime(h.time)}`];
@@ -23,9 +24,9 @@ export function formatQtable(
   out.push(
     `# chip: ${h.chip}  mix_mode: ${h.mode}`,
     `# number of ${h.mode} layer: ${entries.length}`,
-    '###',
-    '# op_name   quantize_mode',
   );
+  if (h.partQuantize) out.push('# part_quantize ');
+  out.push('###', '# op_name   quantize_mode');
   for (const e of entries) out.push(`${e.name} ${e.mode}`);
   return `${out.join('\n')}\n`;
 }

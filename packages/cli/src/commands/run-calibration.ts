@@ -1,10 +1,11 @@
 // `run_calibration`: calibration tables the way TPU-MLIR's python/tools/run_calibration.py writes
 // them (spec/calibration.md §1): sample selection, shape-op detection, optional weight
-// equalization, one statistics pass (cached), the threshold method, auto-tune, the table.
+// equalization, one statistics pass (cached), the threshold method, auto-tune, the table, and the
+// pattern qtable (§10.2).
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  equalizeWeights, findShapeOps, formatCaliTable, formatQtable, parseDebugCmd, resolveMethod, runCalibration,
+  equalizeWeights, findShapeOps, formatCaliTable, formatQtable, matchPattern, parseDebugCmd, resolveMethod, runCalibration,
   selectSamples, type CalibrationResult, type TensorSummary,
 } from '@tpu-quant/calib';
 import { atomicWriteFile, findTarget, listTargets, printMlir, saveNpz, stringAttr, UserError, type Module } from '@tpu-quant/ir';
@@ -32,6 +33,7 @@ interface CalibrationFlags {
   search: string;
   part_asymmetric?: boolean;
   part_quantize?: string[] | boolean;
+  custom_operator?: string[];
   kurtosis_analysis?: boolean;
   debug_log?: boolean;
   no_cache?: boolean;
@@ -60,7 +62,8 @@ export function registerRunCalibration(program: Command): void {
     .option('--bc', 'bias correction (needs INT8 simulation: not available yet)')
     .option('--search <s>', 'search_threshold or search_qtable (need INT8 simulation: not available yet)', 'False')
     .option('--part_asymmetric', 'asymmetric SiLU/GELU -> Conv/MatMul pattern (not available yet)')
-    .option('--part_quantize [types...]', 'quantize only Conv/MatMul (+ listed types) (not available yet)')
+    .option('--part_quantize [types...]', 'when no model pattern matches, write a qtable keeping every op float but Conv/MatMul (+ listed types); or N_mode, H_mode, custom_mode')
+    .option('--custom_operator <types...>', 'the quantized op types of --part_quantize custom_mode (e.g. Conv MatMul Add)')
     .option('--inference_num <n>', 'samples for the searches (accepted for compatibility)', '30')
     .option('--bc_inference_num <n>', 'samples for bias correction (accepted for compatibility)', '30')
     .option('--expected_cos <v>', 'accepted for compatibility (searches)', '0.99')
@@ -83,7 +86,10 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   if (flags.search !== 'False') notYet(`--search ${flags.search}`, 'it runs the lowered INT8 model, which comes with model_deploy');
   if (flags.bc) notYet('--bc', 'bias correction runs the lowered INT8 model, which comes with model_deploy');
   if (flags.part_asymmetric) notYet('--part_asymmetric', 'the asymmetric pattern is not implemented yet');
-  if (flags.part_quantize !== undefined) notYet('--part_quantize', 'the pattern qtable is not implemented yet');
+  const partQuantize = flags.part_quantize === undefined ? undefined : flags.part_quantize === true ? [] : (flags.part_quantize as string[]);
+  if (partQuantize?.length === 1 && partQuantize[0] === 'custom_mode' && !flags.custom_operator?.length) {
+    throw new UserError('E_BAD_FLAG', '--part_quantize custom_mode needs the op types to quantize', 'add --custom_operator, e.g. --custom_operator Conv MatMul Add');
+  }
   if (!flags.dataset && !flags.data_list) {
     throw new UserError('E_NO_DATA', 'run_calibration needs samples', 'give --dataset DIR or --data_list FILE');
   }
@@ -153,6 +159,17 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   );
   await atomicWriteFile(table, text);
   if (flags.kurtosis_analysis) await writeKurtosis(join(outDir, 'kurtosis_analysis'), result.summaries);
+  // spec §10.2: the pattern qtable, beside the table (TPU-MLIR: the table's directory, else the CWD)
+  const pattern = matchPattern(module, { partQuantize, customOperators: flags.custom_operator });
+  if (pattern) {
+    const qtableFile = join(outDir, 'qtable');
+    const head = { time: new Date(), chip: processor, mode, partQuantize: pattern.partQuantize };
+    await atomicWriteFile(qtableFile, formatQtable(head, pattern.floatOps.map((n) => ({ name: n, mode }))));
+    const what = pattern.block
+      ? `${pattern.block} x${pattern.count}${pattern.post ? `, ${pattern.post.name} post-processing x${pattern.post.count}` : ''}`
+      : 'part_quantize';
+    out(`pattern qtable (${what}): ${pattern.floatOps.length} ${mode} ops -> ${qtableFile}`);
+  }
   const writeMs = performance.now() - tw;
   printSummary(out, result, { method, table, shapeOpsFile, shapeOps: shapeOps.length, totalMs: performance.now() - t0, writeMs });
 }
