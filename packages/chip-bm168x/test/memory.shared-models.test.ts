@@ -1,12 +1,13 @@
 // Opt-in: address assignment of every shared model (TPUQ_SHARED_OUT, e.g. /tmp/shared-out, holding
-// the model_transform outputs), lowered to F32 for bm1684x and bm1688, and mobilenet_v2 INT8 with
-// its calibration table (TPUQ_MV2_CALI_TABLE, default /tmp/c1/cali_table_100): the plan passes the
-// checker, the IR carries the addresses and survives the text round trip. Prints the totals.
+// the model_transform outputs), lowered to F32 for bm1684x, bm1688 and bm1690, and mobilenet_v2 INT8
+// with its calibration table (TPUQ_MV2_CALI_TABLE, default /tmp/c1/cali_table_100): the plan of
+// every addr_mode the chip can do passes the checker, the IR carries the addresses and survives
+// the text round trip. Prints the totals.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadNpz, parseMlir, printMlir, type Module } from '@tpu-quant/ir';
-import { addressOf, assignAddresses, checkMemoryPlan, importCalibration, lowerTopToTpu, propagateCalibration } from '../src/index.js';
+import { getTarget, loadNpz, parseMlir, printMlir, type Module } from '@tpu-quant/ir';
+import { addressOf, assignAddresses, checkMemoryPlan, importCalibration, lowerTopToTpu, propagateCalibration, supportedAddrModes } from '../src/index.js';
 import { rows } from './helpers.js';
 
 const dir = process.env.TPUQ_SHARED_OUT;
@@ -35,8 +36,15 @@ async function check(name: string, chip: string, mode: 'F32' | 'INT8'): Promise<
   const plan = assignAddresses(m);
   const ms = performance.now() - t0;
   checkMemoryPlan(plan);
-  const io = assignAddresses(m, { addrMode: 'io_alone' });
-  checkMemoryPlan(io);
+  // Every other mode the chip can do passes the checker too.
+  const sizes: string[] = [];
+  for (const addrMode of supportedAddrModes(getTarget(chip)).filter((x) => x !== 'basic')) {
+    const other = assignAddresses(m, { addrMode });
+    checkMemoryPlan(other);
+    const tags = (other.ioTags ?? []).reduce((n, t) => n + t.size, 0);
+    const slices = other.values.filter((v) => v.inPlaceOf !== undefined && m.main.ops.some((op) => (op.type === 'tpu.Slice' || op.type === 'top.Slice') && op.name === v.name)).length;
+    sizes.push(`${addrMode} neuron ${other.neuron.size}${other.io ? ` io ${other.io.size}` : ''}${other.ioTags ? ` tags ${tags}` : ''}${slices ? ` (${slices} slices in place)` : ''}`);
+  }
   const again = assignAddresses(m); // back to basic for the round trip below
   expect(again.neuron).toEqual(plan.neuron);
   // Every value with memory carries its address in the IR, and the text round trip keeps them.
@@ -45,17 +53,18 @@ async function check(name: string, chip: string, mode: 'F32' | 'INT8'): Promise<
   expect(printMlir(back)).toBe(text);
   const byName = new Map(plan.values.map((v) => [v.name, v.addr]));
   for (const op of back.main.ops) for (const r of op.results) if (r.name && byName.has(r.name)) expect(addressOf(r)).toBe(byName.get(r.name));
+  if (plan.l2sram) sizes.unshift(`l2sram ${plan.l2sram.size}/${plan.l2sram.capacity} (${plan.values.filter((v) => v.region === 'l2sram' && v.inPlaceOf === undefined).length} buffers)`);
   const all = plan.values.filter((v) => v.inPlaceOf === undefined).reduce((s, v) => s + v.size, 0);
   console.log(
     `${name} ${mode} ${chip}: coeff ${plan.coeff.size} B (${plan.coeff.weights.length} weights) at 0x${plan.coeff.addr.toString(16)}, ` +
       `neuron ${plan.neuron.size} B at 0x${plan.neuron.addr.toString(16)} (no reuse ${all} B; FitFirst ${plan.totals.FitFirstAssign}, ` +
-      `OpSizeOrder ${plan.totals.OpSizeOrderAssign} -> ${plan.allocator}); io_alone io ${io.io!.size} + neuron ${io.neuron.size} (${io.allocator}); ${ms.toFixed(1)} ms`,
+      `OpSizeOrder ${plan.totals.OpSizeOrderAssign} -> ${plan.allocator}); ${sizes.join('; ')}; ${ms.toFixed(1)} ms`,
   );
 }
 
 describe.skipIf(!dir || !existsSync(dir))('address assignment of the shared models', () => {
   for (const name of MODELS) {
-    for (const chip of ['bm1684x', 'bm1688']) {
+    for (const chip of ['bm1684x', 'bm1688', 'bm1690']) {
       it(`${name} F32 ${chip}`, async () => {
         await check(name, chip, 'F32');
       }, 120_000);

@@ -3,25 +3,34 @@
 // our program (the tpu MLIR and its weights); reading one back gives that program as a module.
 import { readFile } from 'node:fs/promises';
 import { bmodelFromModule, readBmodel, writeBmodel, type BmodelModel, type BmodelTensor } from '@tpu-quant/bmodel';
-import { assignAddresses, type IoTensor, type MemoryPlan } from '@tpu-quant/chip-bm168x';
+import { ADDR_MODE_CODE, assignAddresses, type AddrMode, type IoTensor, type MemoryPlan } from '@tpu-quant/chip-bm168x';
 import { atomicWriteFile, encodeNpz, parseMlir, printMlir, readNpz, UserError, type Module } from '@tpu-quant/ir';
 import { weightReadOptions } from './model-files.js';
 import { VERSION } from './version.js';
 
 
+export interface DeployedBmodelOptions {
+  /** `--addr_mode` (default auto = basic); E_ADDR_MODE when the chip cannot do it. */
+  readonly addrMode?: AddrMode | 'auto';
+}
+
 /**
  * Assigns the module's addresses (it is changed: its tensor types carry them, as TPU-MLIR prints
- * them) and writes `path`; returns the plan and the container written.
+ * them) and writes `path`; returns the plan and the container written. The net records the
+ * address mode (`Net.addr_mode`); IO tensors at IO tags carry the tag address as `device_addr`,
+ * which is how the runtime tells them apart (the tag bits); io_alone also fills io_addr/io_size.
  */
-export async function writeDeployedBmodel(module: Module, chip: string, path: string): Promise<{ plan: MemoryPlan; bmodel: BmodelModel; bytes: number }> {
-  const plan = assignAddresses(module, { chip });
+export async function writeDeployedBmodel(module: Module, chip: string, path: string, opts: DeployedBmodelOptions = {}): Promise<{ plan: MemoryPlan; bmodel: BmodelModel; bytes: number }> {
+  const plan = assignAddresses(module, { chip, ...(opts.addrMode ? { addrMode: opts.addrMode } : {}) });
   const bmodel = bmodelFromModule(module, {
     chip,
     version: `2.2+tpu-quant-${VERSION}`,
     mlir: printMlir(module),
     weights: encodeNpz(module.weights),
   });
-  const stage = bmodel.nets[0]!.stages[0]!;
+  const net = bmodel.nets[0]!;
+  net.addrMode = ADDR_MODE_CODE[plan.addrMode];
+  const stage = net.stages[0]!;
   const place = (ts: BmodelTensor[], io: readonly IoTensor[]): void => {
     const byName = new Map(io.map((t) => [t.name, t]));
     for (const t of ts) {

@@ -42,7 +42,13 @@ export function checkMemoryPlan(plan: MemoryPlan): void {
     { name: 'coefficient region', addr: coeff.addr, size: coeff.size },
     { name: 'neuron region', addr: plan.neuron.addr, size: plan.neuron.size },
     ...(plan.io ? [{ name: 'io region', addr: plan.io.addr, size: plan.io.size }] : []),
+    // Each IO tag is its own address space (the tag sits in the high address bits).
+    ...(plan.ioTags ?? []).map((t) => ({ name: `io tag ${t.tag}`, addr: t.addr, size: t.size })),
+    ...(plan.l2sram ? [{ name: 'l2 sram', addr: plan.l2sram.addr, size: plan.l2sram.size }] : []),
   ];
+  if (plan.l2sram && plan.l2sram.size > plan.l2sram.capacity) {
+    overlap(span('l2 sram', plan.l2sram.addr, plan.l2sram.size), `its ${plan.l2sram.capacity} bytes`, ': the buffers do not fit');
+  }
   for (let i = 0; i < regions.length; i++) {
     for (let j = i + 1; j < regions.length; j++) {
       const a = regions[i]!;
@@ -55,8 +61,11 @@ export function checkMemoryPlan(plan: MemoryPlan): void {
   const buffers: ValuePlacement[] = [];
   for (const v of plan.values) {
     if (v.inPlaceOf === undefined) {
-      if (v.addr % al !== 0) misaligned(`tensor "${v.name}"`, v.addr, al);
-      const r = v.region === 'io' ? plan.io : v.region === 'neuron' ? plan.neuron : undefined;
+      // io_tag_fuse packs the IO tensors of a tag back to back, unaligned (as upstream).
+      const packed = v.region === 'io_tag' && plan.addrMode === 'io_tag_fuse';
+      if (!packed && v.addr % al !== 0) misaligned(`tensor "${v.name}"`, v.addr, al);
+      const r = v.region === 'io' ? plan.io : v.region === 'neuron' ? plan.neuron : v.region === 'l2sram' ? plan.l2sram : v.region === 'io_tag' ? plan.ioTags?.find((t) => t.tag === v.tag) : undefined;
+      if (v.region === 'io_tag' && !r) overlap(span(v.name, v.addr, v.size), `io tag ${v.tag ?? '?'} (missing)`, ': the tensor has no tag region');
       if (r && (v.addr < r.addr || v.addr + v.size > r.addr + r.size)) {
         overlap(span(v.name, v.addr, v.size), span(`${v.region} region`, r.addr, r.size), ': the tensor leaves its region');
       }

@@ -20,10 +20,11 @@ function axisOf(op: Op, rank: number): number | undefined {
   return axis < 0 ? axis + rank : axis;
 }
 
-function mergeable(op: Op, claimed: ReadonlyMap<Value, MergedInput>, outputs: ReadonlySet<Value>, isInPlace: (op: Op) => boolean, batch4N: boolean): boolean {
+function mergeable(op: Op, claimed: ReadonlyMap<Value, MergedInput>, outputs: ReadonlySet<Value>, isInPlace: (op: Op) => boolean, batch4N: boolean, pinned: ReadonlySet<Value>): boolean {
   const a = op.attr('only_merge');
   if (a?.kind !== 'bool' || !a.value) return false;
   const out = op.result(0);
+  if (pinned.has(out)) return false; // an IO tensor moved to a tag / relocated keeps a plain buffer
   const t = out.type;
   if (!isTensor(t) || (batch4N && elementBits(t) === 8)) return false; // 4N interleaves batches
   const axis = axisOf(op, t.shape.length);
@@ -41,11 +42,11 @@ function mergeable(op: Op, claimed: ReadonlyMap<Value, MergedInput>, outputs: Re
 }
 
 /** Inputs of mergeable Concats → where they sit in the output. */
-export function findMergedConcats(f: Func, isInPlace: (op: Op) => boolean, batch4N: boolean): Map<Value, MergedInput> {
+export function findMergedConcats(f: Func, isInPlace: (op: Op) => boolean, batch4N: boolean, pinned: ReadonlySet<Value> = new Set()): Map<Value, MergedInput> {
   const merged = new Map<Value, MergedInput>();
   const outputs = new Set(f.outputs);
   for (const op of f.ops) {
-    if (op.type !== 'tpu.Concat' || !mergeable(op, merged, outputs, isInPlace, batch4N)) continue;
+    if (op.type !== 'tpu.Concat' || !mergeable(op, merged, outputs, isInPlace, batch4N, pinned)) continue;
     let offset = 0;
     for (const v of op.operands) {
       merged.set(v, { concat: op.result(0), offset });

@@ -9,11 +9,13 @@
 // placed inside its output when concat-merge.ts allows it; the buffer then lives from the first
 // input's op on.
 //
-// Left allocating on purpose: fusible Slice (upstream places it inside its input); nothing in our
-// lowering marks it yet, and a copy is always correct.
+// A fusible Slice (slice-in-place.ts) is an in-place result at a byte offset inside its input's
+// buffer (not on BM1684). Pinned values (the IO tensors the tag and reloc modes move) always own
+// a buffer: an in-place op producing one, or a mergeable Concat returning one, keeps its copy.
 import { isTensor, UserError, type Func, type Module, type Op, type Value } from '@tpu-quant/ir';
 import { findMergedConcats } from './concat-merge.js';
 import { gmemBytes } from './gmem-bytes.js';
+import { fusibleSliceOffset } from './slice-in-place.js';
 import { ALWAYS_LIVE_END, type AddrMode } from './plan.js';
 
 /** Ops whose result is its (first) operand's bytes reinterpreted. */
@@ -41,20 +43,34 @@ export interface Liveness {
   readonly buffers: readonly ActivationBuffer[];
   /** Every value with memory → its buffer (owners and aliases). */
   readonly bufferOf: ReadonlyMap<Value, ActivationBuffer>;
-  /** In-place results of a weight: they take the weight's address. */
-  readonly weightAliases: ReadonlyMap<Value, Value>;
+  /** In-place results of a weight: they take the weight's address (plus a fusible Slice's offset). */
+  readonly weightAliases: ReadonlyMap<Value, WeightAlias>;
   /** Graph inputs (top.Input results) and outputs, in order. */
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
 }
 
+export interface WeightAlias {
+  readonly weight: Value;
+  readonly offset: number;
+}
+
 export interface LivenessOptions {
   readonly addrMode: AddrMode;
-  /** BM1684: int8 tensors are stored 4N, and a Reshape that changes the batch is a real copy. */
+  /** BM1684: int8 tensors are stored 4N, a Reshape that changes the batch is a real copy, no Slice is fusible. */
   readonly batch4N: boolean;
+  /** Values that must own their buffer (IO tensors moved to tags or relocated). */
+  readonly pinned?: ReadonlySet<Value>;
+}
+
+/** Byte offset of an in-place op's result inside its operand 0, or undefined for a real copy. */
+function inPlaceOffset(op: Op, batch4N: boolean): number | undefined {
+  if (op.type === 'tpu.Slice' || op.type === 'top.Slice') return batch4N ? undefined : fusibleSliceOffset(op);
+  return isInPlace(op, batch4N) ? 0 : undefined;
 }
 
 function isInPlace(op: Op, batch4N: boolean): boolean {
+  if (op.type === 'tpu.Slice' || op.type === 'top.Slice') return !batch4N && fusibleSliceOffset(op) !== undefined;
   if (!IN_PLACE.has(op.type) || op.operands.length === 0) return false;
   if (!batch4N) return true;
   const a = op.operand(0).type;
@@ -76,26 +92,29 @@ export function computeLiveness(module: Module, opts: LivenessOptions): Liveness
   const index = new Map<Op, number>();
   f.ops.forEach((op, i) => index.set(op, i));
   const bufferOf = new Map<Value, ActivationBuffer>();
-  const weightAliases = new Map<Value, Value>();
+  const weightAliases = new Map<Value, WeightAlias>();
+  const pinned = opts.pinned ?? new Set<Value>();
   const buffers: ActivationBuffer[] = [];
   const inputs: Value[] = [];
-  const merged = findMergedConcats(f, (op) => isInPlace(op, opts.batch4N), opts.batch4N);
+  const merged = findMergedConcats(f, (op) => isInPlace(op, opts.batch4N), opts.batch4N, pinned);
 
   f.ops.forEach((op, i) => {
     if (NO_MEMORY.has(op.type)) return;
     for (const r of op.results) {
       if (!isTensor(r.type) || merged.has(r)) continue; // a merged input joins its Concat's buffer below
-      if (r.index === 0 && isInPlace(op, opts.batch4N)) {
+      const at = r.index === 0 && !pinned.has(r) ? inPlaceOffset(op, opts.batch4N) : undefined;
+      if (at !== undefined) {
         const src = op.operand(0);
         const owner = bufferOf.get(src);
         if (owner) {
           owner.aliases.push(r);
+          owner.aliasOffset.set(r, (owner.aliasOffset.get(src) ?? 0) + at);
           bufferOf.set(r, owner);
           continue;
         }
-        const w = src.producer?.type === 'top.Weight' ? src : weightAliases.get(src);
+        const w = src.producer?.type === 'top.Weight' ? { weight: src, offset: 0 } : weightAliases.get(src);
         if (w) {
-          weightAliases.set(r, w);
+          weightAliases.set(r, { weight: w.weight, offset: w.offset + at });
           continue;
         }
       }
@@ -135,7 +154,8 @@ export function computeLiveness(module: Module, opts: LivenessOptions): Liveness
   }
 
   const outputs = [...(f.returnOp?.operands ?? [])];
-  if (opts.addrMode === 'io_alone') {
+  // io_alone and io_reloc keep the outputs for the whole run (updateLiveRangeofBMOps).
+  if (opts.addrMode === 'io_alone' || opts.addrMode === 'io_reloc') {
     for (const v of outputs) {
       const b = bufferOf.get(v);
       if (!b) continue;
