@@ -2,8 +2,9 @@
 // the js reference kernels, code for code, on random shapes and numbers: depthwise (also with two
 // outputs per channel, and windows too large for the f32 depthwise), groups, strides, dilations,
 // asymmetric pads, 1×1, uint8 inputs with a zero point, ReLU with and without relu_limit,
-// multipliers above and below 2^r, zero shifts, batches, column chunks. Then, opt-in, the whole
-// INT8 MobileNetV2 on both backends:
+// multipliers above and below 2^r, zero shifts, batches, column chunks; MatMul also with a uint8
+// input and an output zero point (asymmetric). Then, opt-in, the whole INT8 MobileNetV2 on both
+// backends, symmetric and asymmetric:
 //   TPUQ_MV2_DIR=/tmp/m TPUQ_MV2_CALI_TABLE=/tmp/c1/cali_table npx vitest run packages/chip-bm168x/test/int8-wasm-kernels.test.ts
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -125,11 +126,14 @@ describe.skipIf(!int8Wasm)('INT8 wasm kernels = js reference kernels, code for c
     { rows: 5, k: 9, n: 1, transpose: false, perTensor: false, shifts: [0, 36], code: 128 },
     // small codes and shifts of 1-3: results inside the int8 range, exact halves (HalfUp's ties) common
     { rows: 6, k: 20, n: 9, transpose: true, perTensor: false, shifts: [1, 3], code: 3 },
-  ])('MatMul: $rows×$k · $k×$n, right transposed $transpose, per-tensor $perTensor, shifts $shifts, |codes| ≤ $code', ({ rows, k, n, transpose, perTensor, shifts, code }) => {
+    // asymmetric: uint8 input codes (the zero point is in the bias), output zero point −37
+    { rows: 4, k: 33, n: 6, transpose: false, perTensor: true, shifts: [8, 30], code: 128, u8: true },
+    { rows: 2, k: 16, n: 11, transpose: true, perTensor: false, shifts: [1, 3], code: 3, u8: true },
+  ])('MatMul: $rows×$k · $k×$n, right transposed $transpose, per-tensor $perTensor, shifts $shifts, |codes| ≤ $code, uint8 input $u8', ({ rows, k, n, transpose, perTensor, shifts, code, u8 }) => {
     const m = new Module('k');
     const f = m.addFunc(new Func('main'));
     const b = new OpBuilder(f);
-    const u = uniformType(i8, 0.1);
+    const u = u8 ? uniformType(ui8, 0.1, int(1, 255)) : uniformType(i8, 0.1);
     const w = ndarray('i8', transpose ? [n, k] : [k, n]);
     for (let i = 0; i < w.data.length; i++) w.data[i] = int(-code, code - 1);
     const bias = ndarray('i32', [n]);
@@ -139,9 +143,9 @@ describe.skipIf(!int8Wasm)('INT8 wasm kernels = js reference kernels, code for c
     const rshifts = Array.from({ length: nq }, () => int(shifts[0]!, shifts[1]!));
     const multipliers = rshifts.map((r) => int(0, Math.min(2 ** 31 - 1, 2 ** Math.max(0, r + int(-10, 3)))));
     const op = tpu.matMul(b, { input: f.addArgument(tensorType([rows, k], u)), right: b.weight('w', w), bias: b.weight('b', bias) },
-      { multipliers, rshifts, right_transpose: transpose, do_relu: rnd() < 0.5 }, { loc: 'm', resultType: tensorType([rows, n], uniformType(i8, 0.2, 3)) });
+      { multipliers, rshifts, right_transpose: transpose, do_relu: rnd() < 0.5 }, { loc: 'm', resultType: tensorType([rows, n], uniformType(i8, 0.2, u8 ? -37 : 3)) });
     const x = ndarray('f32', [rows, k]);
-    for (let i = 0; i < x.data.length; i++) x.data[i] = int(-code, code - 1);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = u8 ? int(0, 2 * code - 1) : int(-code, code - 1);
     const ctx = ctxOf(op, [x, ndarray('f32', w.shape, Float32Array.from(w.data)), ndarray('f32', [n], Float32Array.from(bias.data))]);
     const got = matmulWasm(ctx);
     expect(got, 'the wasm kernel took the op').toBeDefined();
@@ -250,12 +254,12 @@ function readRows(path: string): CalibrationRow[] {
 }
 
 describe.skipIf(!HAVE_MV2 || !int8Wasm)('MobileNetV2 INT8 on the wasm and js backends (TPUQ_MV2_DIR, TPUQ_MV2_CALI_TABLE)', () => {
-  it('every tensor is the same code for code, with every Conv2D on the wasm kernels', async () => {
+  it.each([false, true])('every tensor is the same code for code, with every Conv2D on the wasm kernels (asymmetric %s)', async (asymmetric) => {
     const m = parseMlir(readFileSync(MLIR, 'utf8'), MLIR);
     m.weights = await loadNpz(join(DIR, 'mobilenet_v2_top_f32_all_weight.npz'));
-    importCalibration(m, readRows(TABLE));
+    importCalibration(m, readRows(TABLE), { asymmetric });
     propagateCalibration(m);
-    await runPipeline(m, 'convert-top-to-tpu{chip=bm1684x mode=INT8}');
+    await runPipeline(m, `convert-top-to-tpu{chip=bm1684x mode=INT8 asymmetric=${asymmetric}}`);
     const input = [...(await loadNpz(join(DIR, 'mobilenet_v2_in_f32.npz'))).values()][0]!;
     const js = await createSession(m, { backend: 'js' });
     const wasm = await createSession(m, { backend: 'wasm' });

@@ -2,7 +2,7 @@
 // on ../shared/assets/images/imagenet-val: top-1 vs the labels (tf-slim 1001 classes) for both,
 // and the logits' cosine. The numbers issue #6's accuracy bars ask for.
 //   npx tsx --conditions=@tpu-quant/source tools/scripts/src/deploy-accuracy.ts \
-//     --mlir m/mobilenet_v2.mlir --table m/cali_table [--mode INT8] [--chip bm1684x] [--qtable q] [--from 0 --to 100]
+//     --mlir m/mobilenet_v2.mlir --table m/cali_table [--mode INT8] [--asymmetric] [--chip bm1684x] [--qtable q] [--from 0 --to 100]
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { createSession } from '@tpu-quant/runtime';
 const { values: o } = parseArgs({
   options: {
     mlir: { type: 'string' }, table: { type: 'string' }, mode: { type: 'string', default: 'INT8' },
-    chip: { type: 'string', default: 'bm1684x' }, qtable: { type: 'string' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '100' },
+    chip: { type: 'string', default: 'bm1684x' }, asymmetric: { type: 'boolean', default: false }, qtable: { type: 'string' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '100' },
     assets: { type: 'string', default: join(import.meta.dirname, '../../../../shared/assets') },
   },
 });
@@ -32,12 +32,12 @@ const lowered = await load(o.mlir);
 if (o.mode === 'INT8') {
   if (!o.table) throw new Error('--table is required for INT8');
   // the chip's calibration rules (BM1684 and CV18xx differ, deploy.md §3.2, §3.4)
-  importCalibration(lowered, parseCaliTable(readFileSync(o.table, 'utf8')).rows, { processor: o.chip });
+  importCalibration(lowered, parseCaliTable(readFileSync(o.table, 'utf8')).rows, { processor: o.chip, asymmetric: o.asymmetric });
   propagateCalibration(lowered, { processor: o.chip });
 }
 // a qtable (per-op modes, deploy.md §3.7) goes to the lowering directly: the pass string has no file option
-if (o.qtable) lowerTopToTpu(lowered, { chip: o.chip, mode: o.mode, quantizeTable: parseQtable(readFileSync(o.qtable, 'utf8'), o.qtable) });
-else await runPipeline(lowered, `convert-top-to-tpu{chip=${o.chip} mode=${o.mode}}`);
+if (o.qtable) lowerTopToTpu(lowered, { chip: o.chip, mode: o.mode, asymmetric: o.asymmetric, quantizeTable: parseQtable(readFileSync(o.qtable, 'utf8'), o.qtable) });
+else await runPipeline(lowered, `convert-top-to-tpu{chip=${o.chip} mode=${o.mode} asymmetric=${o.asymmetric}}`);
 const logits = float.main.ops.find((op) => op.type === 'top.Flatten' || op.type === 'top.Reshape')!.name!;
 // INT8 casts the logits back to f32 (`<logits>_f32`); float modes keep them in f16/bf16 under their own name
 const out = lowered.main.ops.map((op) => op.name ?? '').find((n) => n === `${logits}_f32`) ?? logits;

@@ -1,12 +1,15 @@
 // tpu.Pool2D (spec deploy.md §3.10 AvgPool / MaxPool). INT8 Max: the maximum code (input and
 // output share one scale after threshold propagation). INT8 Avg: the window's integer sum
 // (padding counted as zeros, i.e. the multiplier was computed for the full kh·kw window) times
-// multiplier >> rshift with HalfUp rounding, as applyMultiplierAndRShift's default; a float
-// scale/offset pool (the asymmetric path) is not lowered yet. Float pools follow
-// count_include_pad and round their result to its element type (f32/f16/bf16).
-import type { NdArray } from '@tpu-quant/ir';
+// multiplier >> rshift with HalfUp rounding, as applyMultiplierAndRShift's default. INT8 Avg
+// with `scale`/`offset` (asymmetric, RequantFp style; upstream Pool2D inference): pads hold the
+// input zero point, the window average is a C float (oneDNN's f32 pooling), multiplied back by
+// kh·kw in float, then y = saturate(round(avg·kh·kw·scale + offset)) with round_mode. Float pools
+// follow count_include_pad and round their result to its element type (f32/f16/bf16).
+import type { NdArray, TensorType } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { pool2DAttrs } from '../dialect/generated/attrs.js';
+import { roundToInt } from '../quant/rounding.js';
 import { clamp, floatIn, floatOut, mulShiftHalfUp, nchw, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
 
@@ -27,6 +30,8 @@ export function pool2dKernel(ctx: KernelContext): NdArray {
   const mult = a.multiplier ?? 1;
   const rshift = a.rshift ?? 0;
   const zp = outQ?.zeroPoint ?? 0;
+  // asymmetric average: pads filled with the input zero point (counted in the window)
+  const fp = outQ && !max && a.scale !== undefined ? { scale: a.scale, offset: a.offset ?? 0, izp: quantOf(ctx.op.operand(0).type as TensorType)?.zeroPoint ?? 0 } : undefined;
   for (let p = 0; p < n * c; p++) {
     const base = p * ih * iw;
     for (let y = 0; y < oh; y++) {
@@ -43,7 +48,14 @@ export function pool2dKernel(ctx: KernelContext): NdArray {
         }
         const i = (p * oh + y) * ow + xo;
         if (max) out[i] = outQ ? clamp(acc, lo, hi) : a.do_relu ? floatRelu(acc, a.relu_limit) : acc;
-        else if (outQ) out[i] = clamp(mulShiftHalfUp(acc, mult, rshift) + zp, lo, hi);
+        else if (fp) {
+          const inside = Math.max(0, ky1 - ky0) * Math.max(0, kx1 - kx0);
+          const padded = fp.izp !== 0 && a.pads.some((v) => v !== 0);
+          const count = padded || a.count_include_pad ? kh * kw : inside;
+          const sum = padded ? acc + (kh * kw - inside) * fp.izp : acc;
+          const avg = Math.fround(Math.fround(Math.fround(sum / (count || 1)) * kh) * kw);
+          out[i] = clamp(roundToInt(Math.fround(avg * fp.scale + fp.offset), a.round_mode), lo, hi);
+        } else if (outQ) out[i] = clamp(mulShiftHalfUp(acc, mult, rshift) + zp, lo, hi);
         else {
           const count = a.count_include_pad ? kh * kw : Math.max(0, ky1 - ky0) * Math.max(0, kx1 - kx0);
           const v = acc / (count || 1);

@@ -4,7 +4,7 @@
 // (MultiplierShift; the product is exact, BigInt past 2^53). TFLite modes are not produced here.
 import type { NdArray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
-import { requantIntAxisAttrs } from '../dialect/generated/attrs.js';
+import { requantIntAttrs, requantIntAxisAttrs } from '../dialect/generated/attrs.js';
 import { mulRightShiftRound, storageRange } from '../quant/rounding.js';
 import { clamp, exactWeight, f32Out, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
 
@@ -30,4 +30,23 @@ export function requantIntAxisKernel(ctx: KernelContext): NdArray {
     out[i] = clamp(zp + mulRightShiftRound(x[i]! - zx, m, r, a.round_mode), lo, hi);
   }
   return f32Out(shape, out);
+}
+
+/**
+ * tpu.RequantInt (upstream Common/RequantInt.cpp, MultiplierShift): 8-bit codes to another scale
+ * and zero point, y = saturate(zy + RightShiftRound((x − zx) · m, rshift, round_mode)) (Concat's
+ * `do_transfer` when a zero point is involved).
+ */
+export function requantIntKernel(ctx: KernelContext): NdArray {
+  const a = requantIntAttrs(ctx.op);
+  const name = `tpu.RequantInt "${ctx.op.name ?? '?'}"`;
+  if (a.quant_mode !== 'MultiplierShift') throw new Error(`${name}: only MultiplierShift is computed`);
+  const outQ = quantOf(ctx.outputTypes[0]);
+  if (!outQ) throw new Error(`${name}: the result must be int8/uint8`);
+  const x = operandData(ctx, 0).data as ArrayLike<number>;
+  const zx = operandQuant(ctx.op, 0)?.zeroPoint ?? 0;
+  const [lo, hi] = storageRange(outQ);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = clamp(outQ.zeroPoint + mulRightShiftRound(x[i]! - zx, a.multiplier, a.rshift, a.round_mode), lo, hi);
+  return f32Out(outShapeOf(ctx), out);
 }

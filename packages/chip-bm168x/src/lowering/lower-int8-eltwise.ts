@@ -1,6 +1,7 @@
 // INT8 lowerings of the elementwise arithmetic ops for the BM1684X family (spec deploy.md §3.10
-// Add / Mul / MulConst, upstream BM1684X/{Add,Sub,Mul,MulConst}.cpp), symmetric only (asymmetric
-// requests stay float, as upstream lowers these in F32 then):
+// Add / Mul / MulConst, upstream BM1684X/{Add,Sub,Mul,MulConst,AddConst}.cpp). Asymmetric: Add,
+// Sub and Mul stay float (upstream lowers them in F32, convert-top-to-tpu.ts picks the type),
+// AddConst stays float (F16 upstream); MulConst is a tpu.MulShift between the zero points:
 //   Add       tpu.Add, per input 8-bit (m_i, r_i); a constant input is quantized with its own scale
 //   Sub       tpu.Sub, per input 8-bit (m_i, r_i); a constant input with the output scale
 //   Mul       tpu.Mul, one 8-bit (m, r) for S_1·S_2/So; a constant input with its own scale
@@ -91,7 +92,7 @@ function addConstOf(op: Op, cx: LoweringContext, x: Value, c: number, relu: { do
 
 /** x · c → the Conv before it with scaled weights (MergeMulConst), else tpu.MulShift (BM1684X/MulConst.cpp). */
 function mulConstOf(op: Op, cx: LoweringContext, x: Value, c: number): Value | undefined {
-  if (cx.asymmetric || isWeight(x)) return undefined;
+  if (isWeight(x)) return undefined;
   const merged = mulConstIntoConv(op, cx, x, c);
   if (merged) return merged;
   const input = cx.int8(x);

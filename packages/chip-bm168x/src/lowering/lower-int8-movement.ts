@@ -4,7 +4,8 @@
 //
 // Concat requantizes an input whose (scale, zero point, sign) differs from the output's with a
 // tpu.MulShift named `<input>_to_<concat>` (upstream `do_transfer`, get_scale_and_shift_positive
-// 8-bit); a constant input sends the Concat to float (F16), as upstream does.
+// 8-bit), or a tpu.RequantInt (MultiplierShift, same multiplier) when either side has a zero
+// point; a constant input sends the Concat to float (F16), as upstream does.
 //
 // Deliberate differences from TPU-MLIR:
 // - A pass-through op keeps its input's int8 type even when the table gave its output another
@@ -110,10 +111,12 @@ const concat: Int8Lowering = (op, cx) => {
     const same = inQ.scale === outQ.scale && inQ.zeroPoint === outQ.zeroPoint && inQ.signed === outQ.signed;
     let moved = q;
     if (!same) {
-      if (inQ.zeroPoint !== 0 || outQ.zeroPoint !== 0) return undefined; // RequantInt path: asymmetric only
       const ms = getScaleAndShiftPositive(inQ.scale / outQ.scale, 8);
       const name = cx.freshName(`${q.name ?? 'in'}_to_${op.name ?? 'concat'}`);
-      moved = tpu.mulShift(cx.b, { input: q }, { multiplier: ms.multiplier, rshift: ms.shift }, at(op, cx, tensorType(shapeOf(q), outU), name)).result();
+      const t = at(op, cx, tensorType(shapeOf(q), outU), name);
+      moved = inQ.zeroPoint === 0 && outQ.zeroPoint === 0
+        ? tpu.mulShift(cx.b, { input: q }, { multiplier: ms.multiplier, rshift: ms.shift }, t).result()
+        : tpu.requantInt(cx.b, { input: q }, { multiplier: ms.multiplier, rshift: ms.shift, quant_mode: 'MultiplierShift' }, t).result();
     }
     done.set(v, moved);
     inputs.push(moved);

@@ -43,14 +43,15 @@ function pool2d(op: Op, cx: LoweringContext, mode: 'Avg' | 'Max', w: PoolWindow)
   if (mode === 'Max') {
     // a pass-through: after threshold propagation input and output share a scale; the output
     // keeps the input's type (TPU-MLIR's MaxPool INT8 does the same)
-    if (Math.abs(inQ.scale - outQ.scale) > 1e-9 * outQ.scale || inQ.signed !== outQ.signed) return undefined;
+    if (Math.abs(inQ.scale - outQ.scale) > 1e-9 * outQ.scale || inQ.signed !== outQ.signed || inQ.zeroPoint !== outQ.zeroPoint) return undefined;
     resultType = tensorType((outT as TensorType).shape, (input.type as TensorType).element);
   } else {
     // the int8 average divides by the whole window: pads must count, or there must be none
     if (w.pads.some((p) => p !== 0) && !w.countIncludePad) return undefined;
-    const q = avgPoolQuantBM1684X({ kernel: w.kernel, inScale: inQ.scale, outScale: outQ.scale, asymmetric: cx.asymmetric });
-    if (q.kind !== 'multiplier') return undefined;
-    extra = { multiplier: q.multiplier, rshift: q.rshift };
+    // upstream AvgPool.cpp: asymmetric windows that leave input rows or columns unread go F16
+    if (cx.asymmetric && !coversInput(src, op.result(), w)) return undefined;
+    const q = avgPoolQuantBM1684X({ kernel: w.kernel, inScale: inQ.scale, outScale: outQ.scale, inZeroPoint: inQ.zeroPoint, outZeroPoint: outQ.zeroPoint, asymmetric: cx.asymmetric });
+    extra = q.kind === 'multiplier' ? { multiplier: q.multiplier, rshift: q.rshift } : { scale: q.scale, offset: q.offset };
   }
   return tpu.pool2D(
     cx.b,
@@ -58,6 +59,14 @@ function pool2d(op: Op, cx: LoweringContext, mode: 'Avg' | 'Max', w: PoolWindow)
     { kernel_shape: w.kernel, strides: w.strides, pads: w.pads, pool_mode: mode, count_include_pad: w.countIncludePad, do_relu: w.doRelu, relu_limit: w.reluLimit, ...extra },
     at(op, cx, resultType),
   ).result();
+}
+
+/** (o − 1)·s + k reaches past the padded input on both axes (no input row or column left unread). */
+function coversInput(src: Value, out: Value, w: PoolWindow): boolean {
+  const [, , ih, iw] = (src.type as TensorType).shape as number[];
+  const [, , oh, ow] = (out.type as TensorType).shape as number[];
+  const [pt, pl, pb, pr] = w.pads as [number, number, number, number];
+  return (ow! - 1) * w.strides[1]! + w.kernel[1]! >= iw! + pl + pr && (oh! - 1) * w.strides[0]! + w.kernel[0]! >= ih! + pt + pb;
 }
 
 /** The window of an Avg/MaxPool this slice lowers (2-D, no ceil_mode, auto_pad or dilation); undefined otherwise. */
@@ -109,7 +118,7 @@ const reshape: Int8Lowering = (op, cx) => {
 
 const matMul: Int8Lowering = (op, cx) => {
   const a = top.matMulAttrs(op);
-  if (cx.asymmetric || a.left_transpose || a.output_transpose || a.hdim_is_batch) return undefined;
+  if (a.left_transpose || a.output_transpose || a.hdim_is_batch) return undefined;
   const w = weightData(cx, op.operand(1));
   if (!w || w.shape.length !== 2) return undefined;
   const input = cx.int8(op.operand(0));
@@ -118,9 +127,11 @@ const matMul: Int8Lowering = (op, cx) => {
   const biasV = op.operands[2];
   const bias = isNone(biasV) ? undefined : weightData(cx, biasV!);
   if (!isNone(biasV) && !bias) return undefined;
-  const q = quantizeMatMulBM1684X({ weight: w.data as Float32Array, bias: bias?.data as Float32Array | undefined, inScale: paramsOf(input)!.scale, outScale: paramsOfType(outT).scale });
+  const inQ = paramsOf(input)!;
+  const q = quantizeMatMulBM1684X({ weight: w.data as Float32Array, shape: w.shape as [number, number], rightTranspose: a.right_transpose, bias: bias?.data as Float32Array | undefined, inScale: inQ.scale, inZeroPoint: inQ.zeroPoint, outScale: paramsOfType(outT).scale });
   const rw = cx.weight(`${op.operand(1).name ?? `${op.name}_right`}_int8`, ndarray('i8', w.shape, q.weight), op);
-  const bw = q.bias ? cx.weight(`${biasV!.name ?? `${op.name}_bias`}_int32`, ndarray('i32', [q.bias.length], q.bias), op) : undefined;
+  const biasName = !isNone(biasV) && biasV!.name !== undefined ? biasV!.name : `${op.name}_bias`;
+  const bw = q.bias ? cx.weight(`${biasName}_int32`, ndarray('i32', [q.bias.length], q.bias), op) : undefined;
   return tpu.matMul(
     cx.b,
     { input, right: rw, ...(bw ? { bias: bw } : {}) },
