@@ -16,7 +16,7 @@ export { calibratedOf } from './calibration/calibrated.js';
 export { tpuOps, REQUANT_MODES, POOL_MODES } from './dialect/ops.js';
 export * as tpu from './dialect/generated/index.js';
 export { quantizeMatMulBM1684X } from './quant/matmul-weights.js';
-export type { MatMulQuantBM1684X } from './quant/matmul-weights.js';
+export type { MatMulQuantBM1684X, MatMulQuantInput } from './quant/matmul-weights.js';
 export { quantizeDeconvBM1684X } from './quant/deconv-weights.js';
 export type { DeconvQuantBM1684X, DeconvQuantInput } from './quant/deconv-weights.js';
 export { registerTpuKernels } from './kernels/index.js';
@@ -28,9 +28,13 @@ export { checkQuantizeTable, floatModeOn, resolveFpType, resolveOpModes } from '
 export type { LoweredMode, OpModes, QtableCheck } from './lowering/mixed-precision.js';
 export { modelInputs, stripIoQuant } from './lowering/strip-io-quant.js';
 export type { StripIoQuantOptions, StripIoQuantReport } from './lowering/strip-io-quant.js';
+// model_deploy --fuse_preprocess: the raw uint8 image as input, the preprocessing in the model.
+export { CUSTOMIZATION_FORMATS, checkFusePreprocess, customFormatOf, fusePreprocess, hasPreprocess } from './lowering/fuse-preprocess.js';
+export type { FusedInput, FusePreprocessOptions } from './lowering/fuse-preprocess.js';
 // DDR address assignment (memory planning) and its checker.
 export { addressOf, gmemBytes, assignAddresses, checkMemoryPlan, memoryPlanOf, assignBuffers, fitFirstAssign, opSizeOrderAssign, ALWAYS_LIVE_END } from './memory/index.js';
-export type { AddrMode, AllocatorName, Allocation, AssignAddressesOptions, CoeffPlacement, CoeffPlan, IoTensor, LiveBuffer, LiveRange, MemoryPlan, Region, ValuePlacement } from './memory/index.js';
+export { ADDR_MODE_CODE, ADDR_MODES, resolveAddrMode, supportedAddrModes, fusibleSliceOffset } from './memory/index.js';
+export type { AddrMode, AllocatorName, Allocation, AssignAddressesOptions, CoeffPlacement, CoeffPlan, IoTagRegion, IoTensor, LiveBuffer, LiveRange, MemoryPlan, Region, ValuePlacement } from './memory/index.js';
 export { BM1684X_FAMILY, registerBm168x } from './register.js';
 
 import { registerBm168x } from './register.js';

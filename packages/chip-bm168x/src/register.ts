@@ -6,6 +6,7 @@ import { tpuOps } from './dialect/ops.js';
 import { registerTpuKernels } from './kernels/index.js';
 import { lowerTopToTpu } from './lowering/convert-top-to-tpu.js';
 import { registerStripIoQuantPass } from './lowering/strip-io-quant.js';
+import { registerFusePreprocessPass } from './lowering/fuse-preprocess.js';
 import { registerAddressAssignPass } from './memory/index.js';
 
 /** The processors whose lowering is the BM1684X family's (spec deploy.md §3.10). */
@@ -32,7 +33,7 @@ export function registerBm168x(): void {
       options: {
         chip: { type: 'enum', default: 'bm1684x', values: BM168X_PROCESSORS, doc: 'processor' },
         mode: { type: 'enum', default: 'INT8', values: MODES, doc: 'quantization mode: INT8, F32, F16 or BF16' },
-        asymmetric: { type: 'bool', default: false, doc: 'asymmetric INT8 (not yet)' },
+        asymmetric: { type: 'bool', default: false, doc: 'asymmetric INT8 (BM1684X family)' },
       },
       run: (m, o) => {
         lowerTopToTpu(m, { chip: o.chip, mode: o.mode, asymmetric: o.asymmetric });
@@ -40,6 +41,7 @@ export function registerBm168x(): void {
     });
   }
   registerStripIoQuantPass();
+  registerFusePreprocessPass();
   registerAddressAssignPass();
   for (const [chip, h] of hooks) extendTarget(chip, h);
 }

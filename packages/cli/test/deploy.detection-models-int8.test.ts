@@ -39,7 +39,8 @@ const MODELS = [
   { name: 'yolox_nano', verifies: false, fakeQuant: true, float: [] },
   { name: 'fastestdet', verifies: false, fakeQuant: true, float: [] },
   { name: 'ultraface', verifies: true, fakeQuant: true, float: [] },
-  { name: 'ppocrv4_det', verifies: false, fakeQuant: false, float: ['top.BatchNorm'] },
+  // The BatchNorm after a Deconv: a top.Scale since model_transform canonicalizes as TPU-MLIR.
+  { name: 'ppocrv4_det', verifies: false, fakeQuant: false, float: ['top.BatchNorm', 'top.Scale'] },
 ] as const;
 if (!MODELS.some((m) => have(m.name))) console.log('deploy.detection-models-int8: set TPUQ_SHARED_OUT and TPUQ_DET_CALI_DIR to run it; skipped');
 

@@ -165,10 +165,10 @@ describe('model_deploy bad input around qtables and verification', () => {
 
   test('an unknown processor; --fuse_preprocess and --asymmetric are refused clearly', () => {
     expectUserError(deploy('--processor', 'bm9999', '--quantize', 'F16'), 'E_PROCESSOR');
-    const fuse = deploy('--quantize', 'F16', '--fuse_preprocess');
+    const fuse = deploy('--quantize', 'F16', '--fuse_preprocess', '--customization_format', 'YUV_NV21');
     expectUserError(fuse, 'E_NOT_AVAILABLE');
-    expect(fuse.stderr).toMatch(/--fuse_preprocess is not available yet/);
-    expectUserError(deploy(...int8(), '--asymmetric'), 'E_NOT_AVAILABLE');
+    expect(fuse.stderr).toMatch(/--customization_format YUV_NV21 is not available yet/);
+    expectUserError(deploy('--quantize', 'INT8', '--calibration_table', table, '--asymmetric', '--processor', 'bm1684'), 'E_NOT_AVAILABLE');
   });
 
   test('a test reference without the model output, or test files that do not exist: errors naming them', () => {

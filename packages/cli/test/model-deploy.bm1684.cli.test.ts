@@ -49,7 +49,7 @@ describe('model_deploy --processor bm1684', () => {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const text = readFileSync(join(out, 'mbv1_bm1684_int8_sym_tpu.mlir'), 'utf8');
-    expect(text).toMatch(/module @mbv1 attributes \{module.chip = "bm1684", module.mode = "INT8", /);
+    expect(text).toMatch(/module @mbv1 attributes \{module.asymmetric = false, module.chip = "bm1684", module.mode = "INT8", /);
     const convs = text.split('\n').filter((l) => l.includes('"tpu.Conv2D"'));
     expect(convs).toHaveLength(28);
     for (const l of convs) {

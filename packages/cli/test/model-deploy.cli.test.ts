@@ -60,7 +60,7 @@ describe('model_deploy INT8 bm1684x on MobileNetV1', () => {
     expect(euc).toBeGreaterThan(0.8);
 
     const text = readFileSync(join(out, 'mbv1_bm1684x_int8_sym_tpu.mlir'), 'utf8');
-    expect(text).toMatch(/module @mbv1 attributes \{module.chip = "bm1684x", module.mode = "INT8", .*module.state = "TPU_LOWERED", .*module.weight_file = "mbv1_bm1684x_int8_sym_tpu_weights.npz"\}/);
+    expect(text).toMatch(/module @mbv1 attributes \{module.asymmetric = false, module.chip = "bm1684x", module.mode = "INT8", .*module.state = "TPU_LOWERED", .*module.weight_file = "mbv1_bm1684x_int8_sym_tpu_weights.npz"\}/);
     // tpu outputs: every tensor, quantized ones dequantized to f32 as model_runner stores them
     const outs = await loadNpz(join(out, 'mbv1_bm1684x_int8_sym_tpu_outputs.npz'));
     expect([...outs.values()].every((a) => a.dtype === 'f32')).toBe(true);
@@ -128,6 +128,28 @@ describe('model_deploy bad inputs', () => {
     expect(euc).toBeGreaterThanOrEqual(minEuc);
   });
 
+  test('--asymmetric: uint8/int8 codes with zero points, `_int8_asym_` files, module.asymmetric = true, verification passing', () => {
+    const out = join(tmp, 'asym');
+    const r = deploy(...int8, '--asymmetric', '--test_input', join(tmp, 'mbv1_in_f32.npz'), '--test_reference', join(tmp, 'mbv1_top_outputs.npz'), '--model', join(out, 'mbv1.bmodel'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('lowering: convert-top-to-tpu{chip=bm1684x mode=INT8 asymmetric=true}');
+    expect(r.stdout).toMatch(/lowered: .*tpu\.Conv2D x28.*; left in float: none/);
+    for (const f of ['mbv1_bm1684x_int8_asym_tpu.mlir', 'mbv1_bm1684x_int8_asym_tpu_weights.npz', 'mbv1_bm1684x_int8_asym_tpu_outputs.npz', 'mbv1.bmodel']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const text = readFileSync(join(out, 'mbv1_bm1684x_int8_asym_tpu.mlir'), 'utf8');
+    expect(text).toMatch(/module\.asymmetric = true/);
+    expect(text).toContain('module.weight_file = "mbv1_bm1684x_int8_asym_tpu_weights.npz"');
+    // the network input is signed: an int8 type with a zero point (`scale:zp`)
+    expect(text).toMatch(/!quant\.uniform<i8:f32, [0-9.e-]+:-?[1-9]\d*>/);
+    expect(r.stdout).toMatch(/\nnpz compare PASSED\.\n/);
+    const [cos, euc] = minSimilarity(r.stdout);
+    console.log(`mbv1 INT8 asymmetric bm1684x vs top (chelsea.png): min cosine ${cos}, min euclidean ${euc}`);
+    expect(cos).toBeGreaterThan(0.9);
+    expect(euc).toBeGreaterThan(0.8);
+  });
+
   test('what the lowering lacks is named: a mode, a processor, --asymmetric; a qtable naming a missing op', () => {
     const w8 = deploy('--quantize', 'W8F16', '--processor', 'bm1684x');
     expectUserError(w8, 'E_NOT_AVAILABLE');
@@ -135,9 +157,10 @@ describe('model_deploy bad inputs', () => {
     const cv183x = deploy(...int8.slice(0, 2), '--processor', 'cv183x', '--calibration_table', table);
     expectUserError(cv183x, 'E_NOT_AVAILABLE');
     expect(cv183x.stderr).toMatch(/no lowering for cv183x yet/);
-    const asym = deploy(...int8, '--asymmetric', '--model', join(tmp, 'asym', 'm.bmodel'));
+    // asymmetric INT8 is the BM1684X family's; BM1684 treats it as unsupported (spec §3.13)
+    const asym = deploy('--quantize', 'INT8', '--processor', 'bm1684', '--calibration_table', table, '--asymmetric', '--model', join(tmp, 'asym', 'm.bmodel'));
     expectUserError(asym, 'E_NOT_AVAILABLE');
-    expect(asym.stderr).toMatch(/--asymmetric/);
+    expect(asym.stderr).toMatch(/--asymmetric on bm1684 /);
     const qtable = join(tmp, 'qtable');
     writeFileSync(qtable, 'not_an_op F16\n');
     const bad = deploy(...int8, '--quantize_table', qtable);

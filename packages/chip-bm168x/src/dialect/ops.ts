@@ -205,10 +205,37 @@ export const tpuOps = defineDialect('tpu', {
       quant_mode: optional(enumOf(REQUANT_MODES, 'MultiplierShift')),
     },
   }),
+  RequantInt: op({
+    summary: 'Requant of 8-bit codes to another scale and zero point: y = saturate(zy + RightShiftRound((x − zx) · multiplier, rshift, round_mode))',
+    operands: { input: tensor() },
+    attrs: { multiplier: si32(), rshift: si32(), quant_mode: enumOf(REQUANT_MODES), round_mode: roundMode() },
+    shape: sameShape,
+  }),
   RequantIntAxis: op({
     summary: 'Per-channel requant of int32 data to int8/uint8: quant holds [multiplier, −rshift, zero point] per channel',
     operands: { input: tensor(), quant: weight() },
     attrs: { quant_mode: enumOf(REQUANT_MODES), round_mode: roundMode(), rq_axis: si32(1), fuse_rq_axis: bool(false) },
+    shape: sameShape,
+  }),
+  // ---- fused preprocessing (model_deploy --fuse_preprocess; lowering/fuse-preprocess.ts) ----
+  Preprocess: op({
+    summary: 'Preprocessing of a raw uint8 image input (crop, channel order, (x − mean)·scale); fuse-preprocess inserts it, the lowering expands it',
+    operands: { input: tensor() },
+    attrs: {
+      quant_mode: opDsl.str(), customization_format: opDsl.str(), channel_order: opDsl.str(), resize_dims: i64Array([]),
+      scale: f64Array(), mean: f64Array(), sign: bool(false),
+    },
+  }),
+  ScaleLut: op({
+    summary: 'Per-channel 256-entry table indexed by a uint8 input: y[n,c,h,w] = table[c][x] (INT8 (x − mean)·scale of the fused preprocessing)',
+    operands: { input: tensor(), table: weight() },
+    attrs: { scale: f64Array(), bias: f64Array(), sign: bool(false) },
+    shape: sameShape,
+  }),
+  SwapChannel: op({
+    summary: 'Channels (axis 1) reordered: output channel i is input channel channel_order[i]; the data passes through with its type',
+    operands: { input: tensor() },
+    attrs: { channel_order: i64Array() },
     shape: sameShape,
   }),
 });

@@ -13,7 +13,8 @@ import { pool2dKernel } from './pool2d.js';
 import { concatKernel, padKernel, permuteKernel, sliceKernel, upsampleKernel } from './data-movement.js';
 import { addConstKernel, mulKernel, mulShiftKernel, subKernel } from './arith.js';
 import { deconvKernel } from './deconv.js';
-import { requantIntAxisKernel } from './requant.js';
+import { scaleLutKernel, swapChannelKernel } from './preprocess.js';
+import { requantIntAxisKernel, requantIntKernel } from './requant.js';
 import { registerWasmTpuKernels } from './wasm-kernels.js';
 
 const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
@@ -38,6 +39,9 @@ const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
   'tpu.AddConst': addConstKernel,
   'tpu.Deconv': deconvKernel,
   'tpu.RequantIntAxis': requantIntAxisKernel,
+  'tpu.RequantInt': requantIntKernel,
+  'tpu.ScaleLut': scaleLutKernel,
+  'tpu.SwapChannel': swapChannelKernel,
 };
 
 /** Registers every tpu kernel once (a second call, e.g. a package loaded twice, does nothing). */

@@ -27,15 +27,20 @@
 // - Softmax is always float in INT8, and in F32 there (TPU-MLIR: an INT8 exp-table kernel for axis
 //   1, rank ≤ 4, else F16). Kept F32 so the dequantized logits keep their `<name>_f32` cast, which
 //   the CLI's MobileNetV2 INT8 check reads;
-// - no --asymmetric (refused), no canonicalize or weight-fold afterwards; unused float weights
-//   are erased.
+// - no canonicalize or weight-fold afterwards; unused float weights are erased.
+//
+// Asymmetric INT8 (`asymmetric`, BM1684X family only; BM1684 refuses it, spec §3.13): uint8/int8
+// types with zero points from the table's min/max; Conv/MatMul fold the input zero point into the
+// int32 bias, pools, LUTs, MulShift, Concat (RequantInt) and casts carry the zero points; Add, Sub,
+// Mul and act×act MatMul go F32 as upstream lowers them (ASYM_F32), other fallbacks the chip's F16.
 import type { FloatType, Module, Op, TargetInfo, TensorType, Value } from '@tpu-quant/ir';
-import { eraseDeadOps, getTarget, stringAttr, tensorType, top, UserError, verifyModule } from '@tpu-quant/ir';
+import { boolAttr, eraseDeadOps, getTarget, stringAttr, tensorType, top, UserError, verifyModule } from '@tpu-quant/ir';
 import { softmax as tpuSoftmax } from '../dialect/generated/builders.js';
 import { LoweringContext } from './context.js';
 import { FLOAT_LOWERINGS, FLOAT_TYPES, keptFloatType, type FloatMode } from './lower-float.js';
 import { INT8_LOWERINGS } from './lower-int8.js';
 import { INT8_LOWERINGS_BM1684 } from './lower-int8-bm1684.js';
+import { lowerPreprocess } from './lower-preprocess.js';
 import { resolveFpType, resolveOpModes } from './mixed-precision.js';
 
 export interface LowerOptions {
@@ -58,6 +63,9 @@ export interface LowerReport {
   readonly casts: number;
 }
 
+/** Ops upstream lowers in F32 when INT8 is asymmetric (BM1684X/{Add,Sub,Mul,MatMul}.cpp). */
+const ASYM_F32 = new Set(['top.Add', 'top.Sub', 'top.Mul', 'top.MatMul']);
+
 const PASS_THROUGH = new Set(['top.Weight', 'top.None', 'top.Input', 'func.return']);
 
 export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
@@ -65,7 +73,6 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
   if (mode !== 'INT8' && mode !== 'F32' && mode !== 'F16' && mode !== 'BF16') {
     throw new UserError('E_UNSUPPORTED_MODE', `convert-top-to-tpu: mode ${opts.mode} is not lowered yet`, 'lowered modes: INT8, F32, F16, BF16');
   }
-  if (opts.asymmetric) throw new UserError('E_UNSUPPORTED_MODE', 'convert-top-to-tpu: asymmetric INT8 is not lowered yet', 'lower symmetric INT8');
   const modes = resolveOpModes(module, opts.chip, mode, opts.quantizeTable);
   const state = module.attrs.get('module.state');
   const s = state?.kind === 'string' ? state.value : '(none)';
@@ -78,9 +85,13 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
   }
   const target = getTarget(opts.chip.toLowerCase());
   refuseFloatModeOf(target, mode);
+  const asymmetric = opts.asymmetric === true;
+  if (asymmetric && target.family !== 'bm1684x') {
+    throw new UserError('E_UNSUPPORTED_MODE', `convert-top-to-tpu: asymmetric INT8 is not lowered for ${target.name}`, 'asymmetric INT8 is available on the BM1684X family (bm1684x, bm1688, bm1690, cv186x); use symmetric INT8 here');
+  }
   // BM1684's INT8 scheme (per-layer shift, §3.11) differs from the BM1684X family's (§3.10)
   const int8Lowerings = target.family === 'bm1684' ? INT8_LOWERINGS_BM1684 : INT8_LOWERINGS;
-  const cx = new LoweringContext(module, false);
+  const cx = new LoweringContext(module, asymmetric);
   const f = module.main;
   const castsBefore = countCasts(module);
   // INT8 ops whose INT8 lowering does not apply stay float in the chip's mixing type (§3.8)
@@ -99,6 +110,11 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
     }
     if (PASS_THROUGH.has(op.type)) continue;
     const opMode = modes.modeOf(op);
+    if (op.type === 'tpu.Preprocess') {
+      // inserted by fuse-preprocess: expanded into permute / crop / scale tables or dwconv / swap
+      replaceKeepingRange(cx, op, lowerPreprocess(op, cx, opMode));
+      continue;
+    }
     if (opMode !== 'INT8') {
       const m: FloatMode = { name: opMode, type: FLOAT_TYPES[opMode], target };
       const lowered = FLOAT_LOWERINGS[op.type]?.(op, cx, m);
@@ -128,6 +144,14 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
       keptFloat(op);
       continue;
     }
+    if (asymmetric && ASYM_F32.has(op.type)) {
+      // upstream's LoweringINT8 calls LoweringF32 for these when asymmetric
+      const lowered32 = FLOAT_LOWERINGS[op.type]?.(op, cx, { name: 'F32', type: FLOAT_TYPES.F32, target });
+      if (lowered32) replaceKeepingRange(cx, op, lowered32);
+      else keepFloat(op, cx, FLOAT_TYPES.F32);
+      keptFloat(op);
+      continue;
+    }
     keepFloat(op, cx, mix);
     keptFloat(op);
   }
@@ -150,6 +174,7 @@ function finish(module: Module, cx: LoweringContext, chip: string, mode: string)
   module.attrs.set('module.state', stringAttr('TPU_LOWERED'));
   module.attrs.set('module.chip', stringAttr(chip.toLowerCase()));
   module.attrs.set('module.mode', stringAttr(mode));
+  module.attrs.set('module.asymmetric', boolAttr(cx.asymmetric));
   verifyModule(module);
 }
 

@@ -32,7 +32,8 @@ export function stripIoQuant(module: Module, opts: StripIoQuantOptions): StripIo
       const v = input.result();
       const users = v.uses.map((u) => u.op);
       const cast = users[0];
-      if (users.length !== 1 || cast?.type !== 'tpu.Cast') continue;
+      // an input that is integer already (the raw uint8 image of --fuse_preprocess) keeps its type
+      if (users.length !== 1 || cast?.type !== 'tpu.Cast' || (v.type.kind === 'tensor' && v.type.element.kind !== 'float')) continue;
       // the input keeps its name; it and the function argument take the cast's type
       v.type = cast.result().type;
       const arg = input.operands[0];
@@ -79,6 +80,11 @@ export function modelInputs(module: Module, inputs: ReadonlyMap<string, NdArray>
     const f32 = x.dtype === 'f32' ? (x.data as Float32Array) : Float32Array.from(x.data as ArrayLike<number>);
     if (e?.kind === 'quant.uniform') {
       const q = quantParamsOfUniform(e);
+      // integer data of the storage type are codes already (a fused-preprocessing uint8 image), fed as given
+      if (x.dtype === (q.bits === 16 ? (q.signed ? 'i16' : 'u16') : q.signed ? 'i8' : 'u8')) {
+        out.set(name, x);
+        continue;
+      }
       const codes = quantizeArray(f32, q);
       out.set(name, ndarray(q.bits === 16 ? (q.signed ? 'i16' : 'u16') : q.signed ? 'i8' : 'u8', x.shape, codes));
     } else if (e?.kind === 'float' && e.name === 'f16') {

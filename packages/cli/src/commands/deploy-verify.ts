@@ -26,6 +26,8 @@ export interface VerifyContext {
   readonly tolerance: [number, number];
   readonly excepts: string[];
   readonly compareAll: boolean;
+  /** --fuse_preprocess: the raw uint8 inputs of the fused model (`<input>_raw`); the top run still gets the preprocessed image. */
+  readonly rawInputs?: Map<string, NdArray>;
 }
 
 /** The inputs and outputs of the tpu run, kept for the stripped module's check. */
@@ -38,7 +40,14 @@ export interface TpuRun {
 /** Spec §4.4 steps 1-2: the top reference (made when not given), the tpu run, the comparison. */
 export async function verifyTpu(tpu: Module, cx: VerifyContext): Promise<TpuRun> {
   const files = parseNameList(cx.testInput);
-  const inputs = await loadTestInputs(files, tpu);
+  // fused: the top module's inputs (and its preprocessing) come from the .mlir, the tpu run's from the raw image
+  const inputs = await loadTestInputs(files, cx.rawInputs ? await loadMlirModule(cx.mlir) : tpu);
+  const tpuInputs = cx.rawInputs ?? inputs;
+  if (cx.rawInputs) {
+    const oriFile = join(cx.outDir, `${cx.name}_in_ori.npz`);
+    await saveNpz(oriFile, cx.rawInputs);
+    log(`raw image input saved to ${oriFile}`);
+  }
   if (!(files.length === 1 && extname(files[0]!).toLowerCase() === '.npz')) {
     const inFile = join(cx.outDir, `${cx.name}_in_f32.npz`);
     await saveNpz(inFile, inputs);
@@ -53,12 +62,12 @@ export async function verifyTpu(tpu: Module, cx: VerifyContext): Promise<TpuRun>
   }
   const reference = await loadNpz(refFile);
   checkReference(tpu, reference, refFile, cx.excepts);
-  const outputs = dequantizeAll(tpu, await runModule(tpu, inputs, cx.compareAll));
+  const outputs = dequantizeAll(tpu, await runModule(tpu, tpuInputs, cx.compareAll));
   const file = join(cx.outDir, `${cx.prefix}_tpu_outputs.npz`);
   await saveNpz(file, outputs);
   log(`tpu outputs saved to ${file}`);
   compareOrFail(outputs, reference, { tolerance: cx.tolerance, excepts: cx.excepts, targetFile: file, referenceFile: refFile, what: 'tpu outputs differ from the top reference' });
-  return { inputs, outputs, file };
+  return { inputs: tpuInputs, outputs, file };
 }
 
 /**

@@ -10,7 +10,10 @@
 // optimisation step's `strip-io-quant` follows → `<prefix>_tpu_opt.mlir`. With `--model x.bmodel`:
 // address-assign (chip-bm168x's memory planner), then the container (@tpu-quant/bmodel) holding
 // the addresses, the coefficient blob and our program; verification step 3 reads the file back and
-// runs it against the tpu outputs (`<prefix>_model_outputs.npz`).
+// runs it against the tpu outputs (`<prefix>_model_outputs.npz`). With --fuse_preprocess the
+// `fuse-preprocess` pass runs before the lowering (the input becomes the raw uint8 image); the tpu
+// run is fed `<name>_in_ori.npz` (key `<input>_raw`) made from the test image, the top reference
+// the image preprocessed as usual (deploy-fuse-input.ts).
 //
 // Deliberate differences from TPU-MLIR (docs/ARCHITECTURE.md lists them):
 // - files go beside --model when it is given, else beside --mlir (TPU-MLIR: the working directory);
@@ -26,19 +29,21 @@
 //   INT8 entry without --calibration_table is an error (TPU-MLIR aborts in the lowering);
 // - a test reference missing a network output is an error naming it (npz_tool would compare the
 //   other tensors, or report "0 compared ... PASSED");
-// - what the lowering cannot do yet (modes, processors, --asymmetric, qtable modes other than
-//   INT8/F32/F16/BF16, --fuse_preprocess) is refused with E_NOT_AVAILABLE, never silently lowered
+// - what the lowering cannot do yet (modes, processors, --asymmetric off the BM1684X family, qtable modes other than
+//   INT8/F32/F16/BF16, fused YUV / RAW / RGBA formats) is refused with E_NOT_AVAILABLE, never silently lowered
 //   some other way.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parseCaliTable, parseQtable } from '@tpu-quant/calib';
-import { checkQuantizeTable, importCalibration, lowerTopToTpu, propagateCalibration, stripIoQuant } from '@tpu-quant/chip-bm168x';
+import { checkFusePreprocess, fusePreprocess } from '@tpu-quant/chip-bm168x';
+import { checkQuantizeTable, importCalibration, lowerTopToTpu, propagateCalibration, resolveAddrMode, stripIoQuant } from '@tpu-quant/chip-bm168x';
 import { atomicWriteFile, findTarget, isUserError, listTargets, printMlir, saveNpz, stringAttr, UserError, type Module } from '@tpu-quant/ir';
 import { assertNotInput, parseNameList, parseTolerance } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { loadBmodelProgram, writeDeployedBmodel } from '../bmodel-files.js';
+import { checkFusedTestInputs, rawImageInputs } from './deploy-fuse-input.js';
 import { verifyModelFile, verifyStripped, verifyTpu, type VerifyContext } from './deploy-verify.js';
 
 interface DeployFlags {
@@ -59,6 +64,9 @@ interface DeployFlags {
   quant_input?: boolean;
   quant_output?: boolean;
   fuse_preprocess?: boolean;
+  customization_format?: string;
+  aligned_input?: boolean;
+  addr_mode?: string;
 }
 
 /** `--quantize` choices (spec §4.1). */
@@ -91,7 +99,7 @@ export function registerModelDeploy(program: Command): void {
     .option('--model <file>', 'output .bmodel (addresses, coefficients and our program; the lowered mlir goes beside it)')
     .option('--calibration_table <file>', 'calibration table from run_calibration (INT8/INT4; with a qtable, also for INT8 ops in a float mode)')
     .option('--quantize_table <file>', 'qtable: "<op name> <mode>" lines, modes INT8, F32, F16, BF16 (mixed precision)')
-    .option('--asymmetric', 'asymmetric INT8 (not available yet)')
+    .option('--asymmetric', 'asymmetric INT8 (zero points; BM1684X family)')
     .option('--test_input <files>', 'verification input(s): image, .npy or .npz (comma-separated)')
     .option('--test_reference <npz>', 'top tensors to compare with (default: made by running the top mlir)')
     .option('--tolerance <cos,euc>', 'minimum cosine and euclidean similarity (default per mode: INT8 0.90,0.80; F16/BF16 0.99,0.90; F32 0.99,0.99)')
@@ -100,7 +108,10 @@ export function registerModelDeploy(program: Command): void {
     .option('--skip_validation', 'skip the verification')
     .option('--quant_input', 'keep the inputs in their lowered type (int8 codes, f16): strip the input casts (_tpu_opt.mlir)')
     .option('--quant_output', 'keep the outputs in their lowered type: strip the output casts (_tpu_opt.mlir)')
-    .option('--fuse_preprocess', 'put the preprocessing into the model (not available yet)')
+    .option('--addr_mode <mode>', 'where IO tensors go: auto (= basic), basic, io_alone, io_tag, io_tag_fuse, io_reloc (spec §6.1; refused where the processor cannot)', 'auto')
+    .option('--fuse_preprocess', 'put the preprocessing into the model: the input becomes the raw uint8 image (fuse-preprocess; BM1684X family)')
+    .option('--customization_format <format>', 'raw input layout with --fuse_preprocess: RGB_PLANAR, RGB_PACKED, BGR_PLANAR, BGR_PACKED, GRAYSCALE (default: the model\'s pixel_format / channel_format)')
+    .option('--aligned_input', 'CV18xx VPSS-aligned input buffers (with --fuse_preprocess; refused on BM168x)')
     .action(async (flags: DeployFlags) => {
       await modelDeploy(flags);
     });
@@ -112,11 +123,12 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   const mode = flags.quantize.toUpperCase();
   if (!(MODES as readonly string[]).includes(mode)) throw new UserError('E_BAD_FLAG', `--quantize ${flags.quantize} is not a mode`, `use one of: ${MODES.join(', ')}`);
   const processor = checkProcessor(flags.processor ?? flags.chip, mode);
+  const addrMode = resolveAddrMode(flags.addr_mode, findTarget(processor)!);
   if (!LOWERED_MODES.includes(mode)) notAvailable(`--quantize ${mode}`, `the lowering takes ${LOWERED_MODES.join(', ')}`);
-  if (flags.fuse_preprocess) {
-    notAvailable('--fuse_preprocess', 'the fused preprocessing (a tpu preprocess op taking the raw uint8 image) is not built; images given as --test_input are preprocessed outside the model, as the top.Input attributes say');
-  }
-  if (flags.asymmetric) notAvailable(`--quantize ${mode} --asymmetric on ${processor}`, 'the lowering is symmetric only');
+  if (flags.aligned_input && !flags.fuse_preprocess) throw new UserError('E_BAD_FLAG', '--aligned_input needs --fuse_preprocess', 'TPU-MLIR refuses it too ("aligned_input requires fuse_preprocess"); add --fuse_preprocess or leave --aligned_input out');
+  // TPU-MLIR applies --asymmetric to INT8/INT4 only; BM1684 treats it as unsupported (spec §3.13)
+  const asymmetric = Boolean(flags.asymmetric) && (mode === 'INT8' || mode === 'INT4');
+  if (asymmetric && findTarget(processor)?.family !== 'bm1684x') notAvailable(`--quantize ${mode} --asymmetric on ${processor}`, 'asymmetric INT8 is lowered for the BM1684X family (bm1684x, bm1688, bm1690, cv186x)');
   const tolerance = parseTolerance(flags.tolerance ?? defaultTolerance(mode));
   const excepts = parseNameList(flags.excepts);
   const quantized = mode === 'INT8' || mode === 'INT4';
@@ -132,8 +144,13 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   mustExist(flags.test_reference, 'E_TEST_REFERENCE', 'test reference', 'give the npz model_transform wrote (NAME_top_outputs.npz), or leave --test_reference out to make one');
 
   const module = await loadMlirModule(flags.mlir);
+  // --fuse_preprocess: options, processor and test image checked before any work (fuse-preprocess.ts)
+  const fuse = flags.fuse_preprocess ? { chip: processor, mode, customizationFormat: flags.customization_format ?? '', aligned: Boolean(flags.aligned_input) } : undefined;
+  const fuseFormat = fuse ? checkFusePreprocess(module, fuse) : undefined;
+  const fusedCheck = fuse !== undefined && Boolean(flags.test_input) && !flags.skip_validation;
+  if (fusedCheck) checkFusedTestInputs(parseNameList(flags.test_input!), module);
   const name = module.name ?? basename(flags.mlir, '.mlir');
-  const prefix = `${name}_${processor}_${mode.toLowerCase()}${quantized ? '_sym' : ''}`;
+  const prefix = `${name}_${processor}_${mode.toLowerCase()}${quantized ? (asymmetric ? '_asym' : '_sym') : ''}`;
   const outDir = dirname(flags.model ?? flags.mlir);
   const tpuMlir = join(outDir, `${prefix}_tpu.mlir`);
   const weightFile = `${prefix}_tpu${flags.quantize_table ? '_qtable' : ''}_weights.npz`;
@@ -141,12 +158,18 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   assertNotInput(tpuMlir, inputs, 'mlir');
 
   const qtable = flags.quantize_table ? await readQtable(flags.quantize_table, module, Boolean(flags.calibration_table)) : undefined;
-  if (flags.calibration_table) await importTable(module, flags.calibration_table, processor, qtable);
+  if (flags.calibration_table) await importTable(module, flags.calibration_table, processor, qtable, asymmetric);
 
-  const pipeline = `convert-top-to-tpu{chip=${processor} mode=${mode}${flags.quantize_table ? ` qtable=${flags.quantize_table}` : ''}}`;
+  // the raw image is made from the top.Input attributes, before the pass resets them
+  const rawInputs = fusedCheck ? await rawImageInputs(parseNameList(flags.test_input!), module, fuseFormat!) : undefined;
+  if (fuse) {
+    log(`lowering: fuse-preprocess{mode=${mode} customization_format=${fuseFormat} align=false}`);
+    for (const x of fusePreprocess(module, fuse)) log(`fused preprocessing: input "${x.rawName}" ui8 [${x.rawShape.join(',')}] (${x.format}) -> ${x.name}_preprocess`);
+  }
+  const pipeline = `convert-top-to-tpu{chip=${processor} mode=${mode}${flags.quantize_table ? ` qtable=${flags.quantize_table}` : ''}${asymmetric ? ' asymmetric=true' : ''}}`;
   log(`lowering: ${pipeline}`);
   try {
-    lowerTopToTpu(module, { chip: processor, mode, quantizeTable: qtable });
+    lowerTopToTpu(module, { chip: processor, mode, quantizeTable: qtable, asymmetric });
   } catch (e) {
     // The lowering names what it cannot do yet; to the user that is "not available", not a bad input.
     if (isUserError(e) && e.code === 'E_UNSUPPORTED_MODE') notAvailable(`--quantize ${mode}${qtable ? ' with this qtable' : ''} on ${processor}`, e.message);
@@ -162,6 +185,7 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   const cx: VerifyContext = {
     mlir: flags.mlir, testInput: flags.test_input ?? '', testReference: flags.test_reference, name, prefix, outDir, tolerance, excepts,
     compareAll: Boolean(flags.compare_all),
+    ...(rawInputs ? { rawInputs } : {}),
   };
   const tpuRun = validate ? await verifyTpu(module, cx) : undefined;
 
@@ -183,8 +207,8 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
     return;
   }
   // §4.3 steps 3-4: address assignment, then the container (our program in place of command streams)
-  const { plan, bytes } = await writeDeployedBmodel(module, processor, flags.model);
-  log(`address-assign: coeff ${plan.coeff.size} bytes at 0x${plan.coeff.addr.toString(16)}, neuron ${plan.neuron.size} bytes at 0x${plan.neuron.addr.toString(16)} (${plan.allocator})`);
+  const { plan, bytes } = await writeDeployedBmodel(module, processor, flags.model, { addrMode });
+  log(`address-assign: coeff ${plan.coeff.size} bytes at 0x${plan.coeff.addr.toString(16)}, neuron ${plan.neuron.size} bytes at 0x${plan.neuron.addr.toString(16)} (${plan.allocator}), addr_mode ${plan.addrMode}${plan.io ? `, io ${plan.io.size} bytes at 0x${plan.io.addr.toString(16)}` : ''}${plan.ioTags ? `, io tags ${plan.ioTags.map((t) => `${t.tag}: ${t.size} bytes`).join(', ')}` : ''}`);
   log(`bmodel saved to ${flags.model} (${bytes} bytes; it carries tpu-quant's program, not TPU command streams: model_runner runs it, a TPU cannot)`);
   if (tpuRun) {
     const program = await loadBmodelProgram(flags.model);
@@ -221,9 +245,9 @@ function mustExist(file: string | undefined, code: string, what: string, hint: s
  * import-calibration-table + calibration_process (spec §3.2, §3.4). Run whenever a table is given,
  * as mlir_shell.py does, so a float mode with INT8 qtable entries has its ranges.
  */
-async function importTable(module: Module, file: string, processor: string, qtable: ReadonlyMap<string, string> | undefined): Promise<void> {
+async function importTable(module: Module, file: string, processor: string, qtable: ReadonlyMap<string, string> | undefined, asymmetric: boolean): Promise<void> {
   const table = parseCaliTable(await readFile(file, 'utf8'), file);
-  const r = importCalibration(module, table.rows, { asymmetric: false, processor, asymOps: table.asymOps });
+  const r = importCalibration(module, table.rows, { asymmetric, processor, asymOps: table.asymOps });
   if (r.unused.length === table.rows.length) {
     throw new UserError('E_CALIBRATION_TABLE', `no row of ${file} names a tensor of ${module.name ?? 'the module'} (${table.rows.length} rows, e.g. ${list(table.rows.map((x) => x.name))})`, 'is it the table of another model? run run_calibration on this .mlir');
   }

@@ -568,6 +568,31 @@ export function deconvAttrs(op: Op): DeconvAttrValues {
   return readAttrs<DeconvAttrValues>(op, tpuOps.ops.Deconv);
 }
 
+/** Attributes of `tpu.RequantInt` as builders take them; left-out ones get the table's defaults. */
+export interface RequantIntAttrs {
+  /** si32, required */
+  readonly multiplier: number;
+  /** si32, required */
+  readonly rshift: number;
+  /** enum, required */
+  readonly quant_mode: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+  /** enum, default "HalfAwayFromZero" (builders leave it out unless given) */
+  readonly round_mode?: 'HalfAwayFromZero' | 'HalfUp' | 'HalfDown' | 'HalfToEven' | 'HalfToOdd' | 'HalfTowardsZero' | 'TowardsZero' | 'Up' | 'Down';
+}
+
+/** Attributes of `tpu.RequantInt` as read back, defaults applied. */
+export interface RequantIntAttrValues {
+  multiplier: number;
+  rshift: number;
+  quant_mode: 'TFLite_LShift' | 'TFLite' | 'MultiplierShift' | 'OnlyShift' | 'QDM' | 'OnlyScale';
+  round_mode: 'HalfAwayFromZero' | 'HalfUp' | 'HalfDown' | 'HalfToEven' | 'HalfToOdd' | 'HalfTowardsZero' | 'TowardsZero' | 'Up' | 'Down';
+}
+
+/** Reads the attributes of a `tpu.RequantInt` with defaults applied; throws on another op type. */
+export function requantIntAttrs(op: Op): RequantIntAttrValues {
+  return readAttrs<RequantIntAttrValues>(op, tpuOps.ops.RequantInt);
+}
+
 /** Attributes of `tpu.RequantIntAxis` as builders take them; left-out ones get the table's defaults. */
 export interface RequantIntAxisAttrs {
   /** enum, required */
@@ -591,4 +616,76 @@ export interface RequantIntAxisAttrValues {
 /** Reads the attributes of a `tpu.RequantIntAxis` with defaults applied; throws on another op type. */
 export function requantIntAxisAttrs(op: Op): RequantIntAxisAttrValues {
   return readAttrs<RequantIntAxisAttrValues>(op, tpuOps.ops.RequantIntAxis);
+}
+
+/** Attributes of `tpu.Preprocess` as builders take them; left-out ones get the table's defaults. */
+export interface PreprocessAttrs {
+  /** string, required */
+  readonly quant_mode: string;
+  /** string, required */
+  readonly customization_format: string;
+  /** string, required */
+  readonly channel_order: string;
+  /** i64[], default [] */
+  readonly resize_dims?: readonly number[];
+  /** f64[], required */
+  readonly scale: readonly number[];
+  /** f64[], required */
+  readonly mean: readonly number[];
+  /** bool, default false */
+  readonly sign?: boolean;
+}
+
+/** Attributes of `tpu.Preprocess` as read back, defaults applied. */
+export interface PreprocessAttrValues {
+  quant_mode: string;
+  customization_format: string;
+  channel_order: string;
+  resize_dims: number[];
+  scale: number[];
+  mean: number[];
+  sign: boolean;
+}
+
+/** Reads the attributes of a `tpu.Preprocess` with defaults applied; throws on another op type. */
+export function preprocessAttrs(op: Op): PreprocessAttrValues {
+  return readAttrs<PreprocessAttrValues>(op, tpuOps.ops.Preprocess);
+}
+
+/** Attributes of `tpu.ScaleLut` as builders take them; left-out ones get the table's defaults. */
+export interface ScaleLutAttrs {
+  /** f64[], required */
+  readonly scale: readonly number[];
+  /** f64[], required */
+  readonly bias: readonly number[];
+  /** bool, default false */
+  readonly sign?: boolean;
+}
+
+/** Attributes of `tpu.ScaleLut` as read back, defaults applied. */
+export interface ScaleLutAttrValues {
+  scale: number[];
+  bias: number[];
+  sign: boolean;
+}
+
+/** Reads the attributes of a `tpu.ScaleLut` with defaults applied; throws on another op type. */
+export function scaleLutAttrs(op: Op): ScaleLutAttrValues {
+  return readAttrs<ScaleLutAttrValues>(op, tpuOps.ops.ScaleLut);
+}
+
+/** Attributes of `tpu.SwapChannel` as builders take them; left-out ones get the table's defaults. */
+export interface SwapChannelAttrs {
+  /** i64[], required */
+  readonly channel_order: readonly number[];
+}
+
+/** Attributes of `tpu.SwapChannel` as read back, defaults applied. */
+export interface SwapChannelAttrValues {
+  channel_order: number[];
+}
+
+/** Reads the attributes of a `tpu.SwapChannel` with defaults applied; throws on another op type. */
+export function swapChannelAttrs(op: Op): SwapChannelAttrValues {
+  return readAttrs<SwapChannelAttrValues>(op, tpuOps.ops.SwapChannel);
 }

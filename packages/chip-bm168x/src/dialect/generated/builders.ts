@@ -238,6 +238,16 @@ export function deconv(b: OpBuilder, operands: DeconvOperands, attrs: A.DeconvAt
   return b.build(tpuOps.ops.Deconv, operands, attrs, opts);
 }
 
+/** Operands of `tpu.RequantInt`. */
+export interface RequantIntOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.RequantInt`: Requant of 8-bit codes to another scale and zero point: y = saturate(zy + RightShiftRound((x − zx) · multiplier, rshift, round_mode)). Results: output. */
+export function requantInt(b: OpBuilder, operands: RequantIntOperands, attrs: A.RequantIntAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.RequantInt, operands, attrs, opts);
+}
+
 /** Operands of `tpu.RequantIntAxis`. */
 export interface RequantIntAxisOperands {
   readonly input: ValueLike;
@@ -248,4 +258,36 @@ export interface RequantIntAxisOperands {
 /** `tpu.RequantIntAxis`: Per-channel requant of int32 data to int8/uint8: quant holds [multiplier, −rshift, zero point] per channel. Results: output. */
 export function requantIntAxis(b: OpBuilder, operands: RequantIntAxisOperands, attrs: A.RequantIntAxisAttrs, opts: SingleResultOptions): Op {
   return b.build(tpuOps.ops.RequantIntAxis, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Preprocess`. */
+export interface PreprocessOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.Preprocess`: Preprocessing of a raw uint8 image input (crop, channel order, (x − mean)·scale); fuse-preprocess inserts it, the lowering expands it. Results: output. */
+export function preprocess(b: OpBuilder, operands: PreprocessOperands, attrs: A.PreprocessAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Preprocess, operands, attrs, opts);
+}
+
+/** Operands of `tpu.ScaleLut`. */
+export interface ScaleLutOperands {
+  readonly input: ValueLike;
+  /** usually a top.Weight. */
+  readonly table: ValueLike;
+}
+
+/** `tpu.ScaleLut`: Per-channel 256-entry table indexed by a uint8 input: y[n,c,h,w] = table[c][x] (INT8 (x − mean)·scale of the fused preprocessing). Results: output. */
+export function scaleLut(b: OpBuilder, operands: ScaleLutOperands, attrs: A.ScaleLutAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.ScaleLut, operands, attrs, opts);
+}
+
+/** Operands of `tpu.SwapChannel`. */
+export interface SwapChannelOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.SwapChannel`: Channels (axis 1) reordered: output channel i is input channel channel_order[i]; the data passes through with its type. Results: output. */
+export function swapChannel(b: OpBuilder, operands: SwapChannelOperands, attrs: A.SwapChannelAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.SwapChannel, operands, attrs, opts);
 }
