@@ -94,6 +94,17 @@ describe('model_deploy --fuse_preprocess on MobileNetV1', () => {
     expect(ori.shape).toEqual([1, 146, 146, 3]);
     const cmp = runCli(['npz_tool', 'compare', join(out, 'mbv1_bm1684x_int8_sym_tpu_outputs.npz'), join(tmp, 'int8', 'mbv1_bm1684x_int8_sym_tpu_outputs.npz')]);
     expect(cmp.stdout).toMatch(/1 compared\n1 passed\n {2}1 equal/);
+
+    // classify feeds a fused .bmodel the raw pixels it takes: the packed and the planar model print
+    // the same top-5, and its top-1 probability is the tpu output's (made from _in_ori.npz)
+    const packed = runCli(['classify', '--model', join(out, 'm.bmodel'), '--input', image]);
+    const planar = runCli(['classify', '--model', join(tmp, 'int8', 'mbv1_fused.bmodel'), '--input', image]);
+    expect(packed.code, packed.stderr).toBe(0);
+    expect(packed.stdout).toBe(planar.stdout);
+    const tpu = await probs(join(out, 'mbv1_bm1684x_int8_sym_tpu_outputs.npz'));
+    const top1 = /^1\. .* \((\d+)\): (\d\.\d{4})$/m.exec(packed.stdout)!;
+    expect(Number(top1[1])).toBe(argmax(tpu));
+    expect(top1[2]).toBe(tpu[argmax(tpu)]!.toFixed(4));
   }, 240_000);
 
   test('F32 BGR_PLANAR: depthwise-conv scaling, verification at 0.99,0.99, same top-1 as the top model', async () => {

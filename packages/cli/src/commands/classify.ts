@@ -53,7 +53,7 @@ export async function classify(flags: ClassifyFlags): Promise<void> {
     scale: [1 / 127.5, 1 / 127.5, 1 / 127.5],
     resize_dims: [Math.round(shape[2]! / 0.875), Math.round(shape[3]! / 0.875)],
   }));
-  const input = await imageToNetInput(flags.input, model.preprocess, model.inputShape);
+  const input = await imageToNetInput(flags.input, model.preprocess, model.inputShape, model.fused);
   const outputs = await runOnce(model.module, model.inputName, input.tensor);
   const out = outputs.at(-1)!; // the seed takes the last output
   const { probs, softmaxApplied } = toProbabilities(out.data);

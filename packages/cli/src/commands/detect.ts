@@ -56,7 +56,7 @@ export async function detect(flags: DetectFlags): Promise<void> {
     pad_type: 'normal',
     pad_value: 114,
   }));
-  const input = await imageToNetInput(flags.input, model.preprocess, model.inputShape);
+  const input = await imageToNetInput(flags.input, model.preprocess, model.inputShape, model.fused);
   const outputs = await runOnce(model.module, model.inputName, input.tensor);
   const kind = headKind(outputs, input.netH, input.netW);
   const nc = numClasses(outputs, kind);

@@ -7,10 +7,11 @@ import { extname } from 'node:path';
 import { preprocessConfig, preprocessFromInputOp, type PreprocessConfig, type PreprocessInput } from '@tpu-quant/calib';
 import '@tpu-quant/chip-bm168x'; // registers the tpu dialect and its kernels, so tpu .mlir files parse and run
 import { importOnnxFile } from '@tpu-quant/frontend-onnx';
-import { runPipeline, UserError, type Module, type TensorType } from '@tpu-quant/ir';
+import { runPipeline, UserError, type Module, type Op, type TensorType } from '@tpu-quant/ir';
 import { parseNumberList, parseShapeList } from '../flags.js';
 import { loadBmodelProgram } from '../bmodel-files.js';
 import { inputOps, loadMlirModule } from '../model-files.js';
+import { customizationFormat, fusedFormatOf } from './raw-input.js';
 
 export type SampleModelKind = 'top' | 'tpu' | 'onnx';
 
@@ -21,6 +22,11 @@ export interface SampleModel {
   readonly inputName: string;
   readonly inputShape: readonly number[];
   readonly preprocess: PreprocessConfig;
+  /**
+   * Deployed with --fuse_preprocess: the model takes raw uint8 pixels in this customization_format
+   * at resize_dims and crops to [netH, netW] itself.
+   */
+  readonly fused?: { readonly format: string; readonly netH: number; readonly netW: number };
 }
 
 /** model_transform's preprocessing flags, as the sample commands accept them for .onnx models. */
@@ -56,7 +62,8 @@ export async function loadSampleModel(path: string, flags: PreprocessFlags, defa
     const module = ext === '.bmodel' ? await loadBmodelProgram(path) : await loadMlirModule(path);
     const kind = [...module.allOps()].some((op) => op.type.startsWith('tpu.')) ? 'tpu' : 'top';
     const input = singleImageInput(module, path);
-    return { module, kind, ...input, preprocess: preprocessFromInputOp(input.op) };
+    const format = fusedFormatOf(input.op);
+    return { module, kind, ...input, preprocess: preprocessFromInputOp(input.op), ...(format !== undefined && { fused: fusedNet(input.op, format) }) };
   }
   const module = await importOnnxFile(path, {
     modelName: 'sample',
@@ -65,6 +72,23 @@ export async function loadSampleModel(path: string, flags: PreprocessFlags, defa
   await runPipeline(module, 'canonicalize'); // as model_transform leaves a top module
   const input = singleImageInput(module, path);
   return { module, kind: 'onnx', ...input, preprocess: onnxPreprocess(flags, defaults(input.inputShape)) };
+}
+
+/**
+ * The net size of a fused model: its input is the resized image, which the fused preprocessing
+ * (after a packed->planar Permute) centre-crops with a tpu.Slice when the net is smaller.
+ */
+function fusedNet(input: Op, format: string): { format: string; netH: number; netW: number } {
+  const packed = customizationFormat(format).layout === 'nhwc';
+  const shape = (input.result().type as TensorType).shape;
+  let v = input.result();
+  const next = (t: string) => (v.uses.length === 1 && v.uses[0]!.op.type === t ? v.uses[0]!.op : undefined);
+  const permute = packed ? next('tpu.Permute') : undefined;
+  if (permute) v = permute.result();
+  const crop = next('tpu.Slice');
+  const planar = (crop ? crop.result().type as TensorType : undefined)?.shape;
+  if (planar) return { format, netH: planar[2]!, netW: planar[3]! };
+  return { format, netH: packed ? shape[1]! : shape[2]!, netW: packed ? shape[2]! : shape[3]! };
 }
 
 function singleImageInput(module: Module, path: string) {

@@ -2,6 +2,7 @@
 // pixel coordinates back to the original image, so detections land on the picture they came from.
 import { normalize, readImage, resizeFor, type ImageU8, type PreprocessConfig } from '@tpu-quant/calib';
 import { UserError, type NdArray } from '@tpu-quant/ir';
+import { customizationFormat, rawImageTensor } from './raw-input.js';
 
 /** x_image = (x_net + ox) * sx, y_image = (y_net + oy) * sy */
 export interface NetToImage {
@@ -12,7 +13,8 @@ export interface NetToImage {
 }
 
 export interface NetInput {
-  readonly tensor: NdArray<'f32'>;
+  /** f32 preprocessed, or for a fused model the raw uint8 pixels it takes */
+  readonly tensor: NdArray;
   /** the decoded image (BGR, or 1 / 4 channels for gray / rgba), EXIF orientation applied */
   readonly image: ImageU8;
   readonly netH: number;
@@ -20,7 +22,19 @@ export interface NetInput {
   readonly toImage: NetToImage;
 }
 
-export async function imageToNetInput(path: string, cfg: PreprocessConfig, shape: readonly number[]): Promise<NetInput> {
+export async function imageToNetInput(
+  path: string,
+  cfg: PreprocessConfig,
+  shape: readonly number[],
+  fused?: { readonly format: string; readonly netH: number; readonly netW: number },
+): Promise<NetInput> {
+  if (fused) {
+    const fmt = customizationFormat(fused.format);
+    const [n, c] = fmt.layout === 'nhwc' ? [shape[0]!, shape[3]!] : [shape[0]!, shape[1]!];
+    const image = await readImage(path, fmt.color === 'gray' ? 'gray' : 'color');
+    const tensor = rawImageTensor(image, cfg, fmt, n, c, fused.netH, fused.netW);
+    return { tensor, image, netH: fused.netH, netW: fused.netW, toImage: netToImage(cfg, image.width, image.height, fused.netH, fused.netW) };
+  }
   const nhwc = cfg.channel_format === 'nhwc';
   const [n, c, h, w] = nhwc ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : [shape[0]!, shape[1]!, shape[2]!, shape[3]!];
   const mode = cfg.pixel_format === 'gray' ? 'gray' : cfg.pixel_format === 'rgba' ? 'rgba' : 'color';

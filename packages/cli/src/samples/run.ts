@@ -1,5 +1,5 @@
 // One inference for the sample programs: the f32 input converted as a model runner feeds the
-// model (int8 codes / f16 when model_deploy --quant_input kept them), the outputs as f32
+// model (int8 codes / f16 when model_deploy --quant_input kept them; a fused model's uint8 pixels as they are), the outputs as f32
 // (quantized or f16 outputs of --quant_output dequantized), in the order @main returns them.
 import { modelInputs } from '@tpu-quant/chip-bm168x';
 import type { Module, NdArray } from '@tpu-quant/ir';
@@ -12,7 +12,7 @@ export interface Output {
   readonly data: Float32Array;
 }
 
-export async function runOnce(module: Module, inputName: string, tensor: NdArray<'f32'>): Promise<Output[]> {
+export async function runOnce(module: Module, inputName: string, tensor: NdArray): Promise<Output[]> {
   const session = await createSession(module);
   let outputs: Map<string, NdArray>;
   try {
