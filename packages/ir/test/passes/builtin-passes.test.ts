@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Func, Op, UserError, VerifyError, nameLoc, ndarray, noneType, stringAttr } from '../../src/core/index.js';
+import { buildAttrs, topOps } from '../../src/dialects/index.js';
 import { runPipeline } from '../../src/passes/index.js';
 import { op, opNames, t4, tinyGraph } from './build-graph.js';
 
@@ -42,7 +43,7 @@ describe('dce pass', () => {
   it('erases dead chains to a fixpoint, keeps inputs, returns and used top.None, drops dead weight data', async () => {
     const { module, main, input, weight, add } = tinyGraph();
     const none = main.insertBefore(add, new Op('top.None', { resultTypes: [noneType] }));
-    const conv = main.insertBefore(add, new Op('top.Conv', { operands: [input.result(), weight.result(), none.result()], resultTypes: [t4], loc: nameLoc('conv') }));
+    const conv = main.insertBefore(add, new Op('top.Conv', { operands: [input.result(), weight.result(), none.result()], resultTypes: [t4], attrs: buildAttrs(topOps.ops.Conv, { kernel_shape: [1] }), loc: nameLoc('conv') }));
     main.returnOp!.setOperands([add.result(), conv.result()]);
     main.resultTypes = [t4, t4];
     // A dead chain: w2 -> mul -> relu2 (nothing uses relu2), and an unused None.

@@ -1,61 +1,52 @@
-// `canonicalize`: the top-dialect canonicalization patterns of TPU-MLIR's model_transform that we
-// implement. Today: TopFuseRelu (lib/Dialect/Top/Canonicalize/Relu.cpp) — a Relu whose input is
-// the only use of an op that supports a fused relu (the op declares `do_relu`) is folded into
-// that op: do_relu = true, relu_limit from the Relu, and the op takes the Relu's location (its
-// tensor name), so names downstream are unchanged.
-import { attrToBool, attrToNumber, boolAttr, floatAttr, getOpDef, type Module, type Op } from '../../core/index.js';
+// `canonicalize`: TPU-MLIR's top-dialect canonicalization patterns as model_transform applies
+// them (tpuc-opt --canonicalize; lib/Dialect/Top/Canonicalize/*.cpp), on the patterns that vision
+// models hit. One module per op family under canonicalize/; each pattern states where it
+// matches and which location (tensor name) its result keeps, as upstream — calibration tables
+// and qtables are keyed by those names. Deliberate differences are written at each pattern.
+//
+// Order: the onnxsim Conv+BatchNorm fold first (TPU-MLIR runs onnxsim on the ONNX model before
+// converting it, see batch-norm.ts), then all other patterns with MLIR's greedy driver semantics
+// (pattern.ts).
+import type { Module } from '../../core/index.js';
 import { registerPass } from '../pass-registry.js';
+import { addPatterns } from './canonicalize/add.js';
+import { batchNormToScale, bnMergeToConv } from './canonicalize/batch-norm.js';
+import { gatherToSlice } from './canonicalize/gather.js';
+import { mulConstPatterns } from './canonicalize/mul-const.js';
+import { mulPatterns } from './canonicalize/mul.js';
+import { applyPatternsGreedily, type Pattern } from './canonicalize/pattern.js';
+import { fuseReluPattern } from './canonicalize/relu.js';
+import { reshapePatterns } from './canonicalize/reshape.js';
+import { scalePatterns } from './canonicalize/scale.js';
+
+export { fuseRelus } from './canonicalize/relu.js';
+
+/** The top patterns, grouped by root op as upstream registers them per op. */
+export const TOP_PATTERNS: readonly Pattern[] = [
+  ...addPatterns,
+  batchNormToScale,
+  gatherToSlice,
+  ...mulPatterns,
+  ...mulConstPatterns,
+  fuseReluPattern,
+  ...reshapePatterns,
+  ...scalePatterns,
+];
 
 export function registerCanonicalizePass(): void {
   registerPass({
     name: 'canonicalize',
-    summary: "TPU-MLIR's top canonicalizations (fuse Relu into the op before it)",
+    summary: "TPU-MLIR's top canonicalizations (SiLU, MulConst/AddConst, BatchNorm folding, Gather→Slice, Relu fusion, ...)",
     options: {},
     run(module) {
-      fuseRelus(module);
+      canonicalize(module);
     },
   });
 }
 
-/** Applies TopFuseRelu everywhere it matches; returns how many Relus were folded. */
-export function fuseRelus(module: Module): number {
-  let fused = 0;
-  for (const f of module.funcs) {
-    for (const relu of f.ops.filter((o) => o.type === 'top.Relu')) {
-      const former = relu.operand(0).producer;
-      if (!former || !canTakeRelu(former, relu)) continue;
-      const limit = reluLimit(relu);
-      const combined = attrToBool(former.attr('do_relu') ?? boolAttr(false)) ? tighter(limit, reluLimit(former)) : limit;
-      former.setAttr('do_relu', boolAttr(true));
-      former.setAttr('relu_limit', floatAttr(combined));
-      former.loc = relu.loc;
-      relu.result().replaceAllUsesWith(former.result());
-      relu.erase();
-      fused++;
-    }
-  }
-  return fused;
-}
-
-function canTakeRelu(former: Op, relu: Op): boolean {
-  if (former.results.length !== 1) return false;
-  const uses = former.result().uses;
-  if (uses.length !== 1 || uses[0]!.op !== relu) return false;
-  return getOpDef(former.type)?.attrs.do_relu !== undefined;
-}
-
-function reluLimit(op: Op): number {
-  const a = op.attr('relu_limit');
-  return a === undefined ? -1 : attrToNumber(a);
-}
-
-/**
- * Two relus in a row clamp at the smaller positive limit (-1 = unbounded). TPU-MLIR keeps the
- * Relu's limit when it is smaller and otherwise the former op's; when the Relu is unbounded it
- * drops an existing bound of an op that already had do_relu, which we do not copy.
- */
-function tighter(a: number, b: number): number {
-  if (a <= 0) return b;
-  if (b <= 0) return a;
-  return Math.min(a, b);
+/** Runs the canonicalization; returns how often each pattern applied (by upstream's name). */
+export function canonicalize(module: Module): Map<string, number> {
+  const counts = applyPatternsGreedily(module, [bnMergeToConv]);
+  for (const [name, n] of applyPatternsGreedily(module, TOP_PATTERNS)) counts.set(name, (counts.get(name) ?? 0) + n);
+  return counts;
 }
