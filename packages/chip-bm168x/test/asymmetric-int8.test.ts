@@ -218,3 +218,146 @@ describe('convert-top-to-tpu{chip=bm1684x mode=INT8 asymmetric=true} on a small 
     expect(() => lowerTopToTpu(m, { chip: 'bm1684', mode: 'INT8', asymmetric: true })).toThrow(/asymmetric INT8 is not lowered for bm1684/);
   });
 });
+
+describe('part-asymmetric (#asym_op: SiLU/GELU -> Conv/MatMul) in a symmetric INT8 module', () => {
+  // c0 -> SiLU s -> {c1 (3×3, pads, bias), c2 (1×1, no bias)}; c1 -> GELU g -> MatMul mm
+  const build = () => {
+    const g = new Graph([1, 3, 8, 8]);
+    const b = g.b;
+    const c0 = top.conv(b, { input: g.x, filter: g.weight('w0', ndarray('f32', [6, 3, 3, 3], rand(162, 21, 0.6))), bias: g.weight('b0', ndarray('f32', [6], rand(6, 22, 0.3))) },
+      { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { loc: 'c0' });
+    const s = top.siLU(b, { input: c0 }, {}, { loc: 's' });
+    const c1 = top.conv(b, { input: s, filter: g.weight('w1', ndarray('f32', [8, 6, 3, 3], rand(432, 23, 0.4))), bias: g.weight('b1', ndarray('f32', [8], rand(8, 24, 0.2))) },
+      { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { loc: 'c1' });
+    const c2 = top.conv(b, { input: s, filter: g.weight('w2', ndarray('f32', [4, 6, 1, 1], rand(24, 25, 0.5))) }, { kernel_shape: [1, 1] }, { loc: 'c2' });
+    const ge = top.gelu(b, { input: c1 }, {}, { loc: 'g' });
+    const mm = top.matMul(b, { input: ge, right: g.weight('w3', ndarray('f32', [8, 5], rand(40, 26, 0.7))), bias: g.weight('b3', ndarray('f32', [5], rand(5, 27, 0.1))) }, {}, { loc: 'mm' });
+    return g.finish(c2.result(), mm.result()).module;
+  };
+  const x = ndarray('f32', [1, 3, 8, 8], rand(192, 28, 1.5));
+  const asymOps = ['s', 'c1', 'c2', 'g', 'mm'];
+
+  async function lowerPartAsym(): Promise<{ float: Module; m: Module; rows: CalibrationRow[] }> {
+    const float = build();
+    const rows = await calibrate(float, x);
+    const m = build();
+    importCalibration(m, rows, { asymOps });
+    propagateCalibration(m);
+    await runPipeline(m, 'convert-top-to-tpu{chip=bm1684x mode=INT8}');
+    return { float, m, rows };
+  }
+  const paramsOf = (t: TensorType) => {
+    const e = t.element;
+    if (e.kind !== 'quant.uniform') throw new Error('not quantized');
+    return { scale: e.scales[0]!, zeroPoint: e.zeroPoints[0] ?? 0, signed: e.storage.signedness !== 'unsigned', bits: 8 as const };
+  };
+  const ints = (op: Op, attr: string): number[] => {
+    const a = op.attrs.get(attr);
+    return a?.kind === 'array' ? a.value.map((v) => Number((v as { value: number | bigint }).value)) : [];
+  };
+
+  it('SiLU/GELU LUTs map to zero-point types from the table min/max; Conv/MatMul outputs stay symmetric', async () => {
+    const { m, rows } = await lowerPartAsym();
+    expect(printMlir(m)).toContain('module.asymmetric = false');
+    const byName = new Map(m.main.ops.map((o) => [o.name, o]));
+    for (const n of ['s', 'g']) {
+      const lut = byName.get(n)!;
+      expect(lut.type, n).toBe('tpu.Lut');
+      const row = rows.find((r) => r.name === n)!;
+      expect(row.min).toBeLessThan(0); // SiLU/GELU dip below zero: int8 with a zero point near −128
+      const p = paramsOf(lut.result().type as TensorType);
+      expect(p.signed).toBe(true);
+      expect(p.scale).toBeCloseTo((row.max - row.min) / 255, 12);
+      expect(p.zeroPoint).toBe(Math.round(-128 - row.min / p.scale));
+      expect(p.zeroPoint).toBeLessThan(-100);
+    }
+    for (const n of ['c0', 'c1', 'c2', 'mm']) expect(zpOf(byName.get(n)!.result().type as TensorType), n).toBe(0);
+    // the table: for each input code q, round(silu(q·Si)/So + ZPo) with the symmetric input
+    const lut = byName.get('s')!;
+    const inP = paramsOf(lut.operand(0).type as TensorType);
+    const outP = paramsOf(lut.result().type as TensorType);
+    expect(inP.zeroPoint).toBe(0);
+    const table = m.weights.get(lut.operand(1).producer!.name!)!.data as Int8Array;
+    const silu = (v: number) => v / (1 + Math.exp(-v));
+    for (const q of [-128, -40, -1, 0, 1, 17, 127]) {
+      const want = Math.max(-128, Math.min(127, Math.sign(silu(q * inP.scale) / outP.scale) * Math.round(Math.abs(silu(q * inP.scale) / outP.scale)) + outP.zeroPoint));
+      expect(table[q < 0 ? 256 + q : q], `code ${q}`).toBe(want);
+    }
+    expect([...table]).toEqual([...buildLut8(silu, inP, outP)]);
+  });
+
+  it('the consumers fold −Σ Wq·ZPi into the int32 bias and pad with ZPi: Conv = BigInt reference; MatMul bias as quantizeMatMulBM1684X', async () => {
+    const { m } = await lowerPartAsym();
+    const byName = new Map(m.main.ops.map((o) => [o.name, o]));
+    const got = await (await createSession(m, { backend: 'js' })).run({ x }, { capture: 'all' });
+    for (const [name, oc, k, pad] of [['c1', 8, 3, 1], ['c2', 4, 1, 0]] as const) {
+      const conv = byName.get(name)!;
+      expect(conv.type).toBe('tpu.Conv2D');
+      const zpi = zpOf(conv.operand(0).type as TensorType);
+      expect(zpi).toBeLessThan(-100);
+      const filter = m.weights.get(conv.operand(1).producer!.name!)!.data as Int8Array;
+      const bias = m.weights.get(conv.operand(2).producer!.name!)!.data as Int32Array; // c2 has one only for the fold
+      const [ms, rs] = [ints(conv, 'multiplier'), ints(conv, 'rshift')];
+      const q = got.tensors.get(conv.operand(0).name!)!.data as Float32Array;
+      const y = got.tensors.get(name)!.data as Float32Array;
+      const inner = 6 * k * k;
+      for (let o = 0; o < oc; o++) {
+        // the bias without the fold: round(b/(Sw·Si)), 0 for c2
+        let wsum = 0n;
+        for (let t = 0; t < inner; t++) wsum += BigInt(filter[o * inner + t]!);
+        const b0 = BigInt(bias[o]!) + wsum * BigInt(zpi);
+        if (name === 'c2') expect(b0).toBe(0n);
+        for (let oy = 0; oy < 8; oy++) for (let ox = 0; ox < 8; ox++) {
+          let acc = b0;
+          for (let c = 0; c < 6; c++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+            const iy = oy - pad + ky, ix = ox - pad + kx;
+            if (iy < 0 || iy >= 8 || ix < 0 || ix >= 8) continue; // a pad: ZPi − ZPi
+            acc += BigInt(filter[((o * 6 + c) * k + ky) * k + kx]!) * BigInt(q[(c * 8 + iy) * 8 + ix]! - zpi);
+          }
+          const v = Number(rightShiftRoundBig(acc * BigInt(ms[o]!), rs[o]!, 'HalfUp'));
+          expect(y[(o * 8 + oy) * 8 + ox], `${name}[${o},${oy},${ox}]`).toBe(Math.min(127, Math.max(-128, v)));
+        }
+      }
+    }
+    const mm = byName.get('mm')!;
+    expect(mm.type).toBe('tpu.MatMul');
+    const gin = paramsOf(mm.operand(0).type as TensorType);
+    expect(gin.zeroPoint).not.toBe(0);
+    const float = build();
+    const w3 = float.weights.get('w3')!.data as Float32Array;
+    const b3 = float.weights.get('b3')!.data as Float32Array;
+    const want = quantizeMatMulBM1684X({ weight: w3, shape: [8, 5], bias: b3, inScale: gin.scale, inZeroPoint: gin.zeroPoint, outScale: paramsOf(mm.result().type as TensorType).scale });
+    expect([...(m.weights.get(mm.operand(2).producer!.name!)!.data as Int32Array)]).toEqual([...want.bias!]);
+  });
+
+  it('outputs close to float, closer than with the SiLU/GELU symmetric; wasm = js on every tensor', async () => {
+    const { float, m, rows } = await lowerPartAsym();
+    const sym = build();
+    importCalibration(sym, rows);
+    propagateCalibration(sym);
+    await runPipeline(sym, 'convert-top-to-tpu{chip=bm1684x mode=INT8}');
+    const ref = await (await createSession(float, { backend: 'js' })).run({ x }, { capture: 'all' });
+    const a = await (await createSession(m, { backend: 'js' })).run({ x }, { capture: 'all' });
+    const s = await (await createSession(sym, { backend: 'js' })).run({ x }, { capture: 'all' });
+    for (const n of ['c2', 'mm']) {
+      const want = ref.tensors.get(n)!.data as Float32Array;
+      const asymCos = cosine(a.outputs.get(`${n}_f32`)!.data as Float32Array, want);
+      expect(asymCos, n).toBeGreaterThan(0.995);
+      expect(asymCos, n).toBeGreaterThanOrEqual(cosine(s.outputs.get(`${n}_f32`)!.data as Float32Array, want) - 1e-4);
+    }
+    const wasm = await createSession(m, { backend: 'wasm' });
+    if (int8Wasm) expect(wasm.kernelReport().fallbacks.get('tpu.Conv2D') ?? 0).toBe(0);
+    const b = await wasm.run({ x }, { capture: 'all' });
+    for (const [name, t] of a.tensors) expect([...(b.tensors.get(name)!.data as Float32Array)], name).toEqual([...(t.data as Float32Array)]);
+  });
+
+  it('BM1684 ignores output_asym (its lowerings are symmetric): no zero points', async () => {
+    const float = build();
+    const rows = await calibrate(float, x);
+    const m = build();
+    importCalibration(m, rows, { asymOps, processor: 'bm1684' });
+    propagateCalibration(m, { processor: 'bm1684' });
+    lowerTopToTpu(m, { chip: 'bm1684', mode: 'INT8' });
+    for (const op of m.main.ops) for (const r of op.results) if (r.type.kind === 'tensor' && r.type.element.kind === 'quant.uniform') expect(zpOf(r.type), op.name).toBe(0);
+  });
+});

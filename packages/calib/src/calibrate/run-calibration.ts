@@ -7,7 +7,8 @@ import { createSession, type Backend } from '@tpu-quant/runtime';
 import { calibrationData, type SampleList } from '../data/index.js';
 import { StatsCollector, tensorInfos } from '../stats/index.js';
 import type { CaliMethod, TensorInfo, TensorSummary, ThresholdRow } from '../stats/types.js';
-import { computeThresholds, TorchHistogramObserver } from '../thresholds/index.js';
+import { chooseAsymOps } from '../patterns/index.js';
+import { checkAsymmetricMethod, computeThresholds, TorchHistogramObserver } from '../thresholds/index.js';
 import { tuneThresholds } from '../tune/index.js';
 import { methodIsTuned } from './method-options.js';
 import { StatsShards } from './stats-shards.js';
@@ -26,6 +27,12 @@ export interface CalibrationRequest {
   readonly histogramBinNum: number;
   /** `int4` in debug_cmd: also compute the `#int4_th` section (KLD with 8 levels). */
   readonly int4?: boolean;
+  /**
+   * `--part_asymmetric` (spec §4.8): SiLU/GELU ops feeding only Conv/MatMul get their percentile
+   * range; the result's `asymOps` is the table's `#asym_op` list. Only the threshold step
+   * changes, so cached statistics serve both.
+   */
+  readonly partAsymmetric?: boolean;
   /** Where statistics are cached; undefined = no cache. */
   readonly cacheDir?: string;
   readonly backend?: Backend;
@@ -57,6 +64,8 @@ export interface CalibrationResult {
   /** The per-tensor statistics the thresholds came from. */
   readonly summaries: readonly TensorSummary[];
   readonly int4Rows?: ThresholdRow[];
+  /** With `partAsymmetric`: the `#asym_op` section (each asymmetric op, then its consumers). */
+  readonly asymOps?: readonly string[];
   /** Samples run (after batching), the table's "# sample number". */
   readonly sampleNumber: number;
   /** Tune samples used, when tuning ran (the table's "# tune number"). */
@@ -71,6 +80,8 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   const progress = req.progress ?? NO_PROGRESS;
   const log = req.log ?? (() => {});
   const timings: CalibrationTimings = { dataMs: 0, inferenceMs: 0, statisticsMs: 0, statisticsThreadMs: 0, thresholdMs: 0, tuneMs: 0, cacheMs: 0 };
+  // refused combinations fail before the statistics pass, not after it
+  if (req.partAsymmetric) checkAsymmetricMethod(req.method, req.int4);
   const data = calibrationData(req.samples, req.module);
   // the sample count sets the percentile levels' tail lengths and keys the cache: make it exact
   const count = data.exactCount ? await data.exactCount() : data.count;
@@ -114,7 +125,8 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   }
 
   t = performance.now();
-  const result = computeThresholds(summaries, req.method, { int4: req.int4 });
+  const asym = req.partAsymmetric ? chooseAsymOps(req.module) : undefined;
+  const result = computeThresholds(summaries, req.method, { int4: req.int4, asymOps: asym?.ops });
   timings.thresholdMs = performance.now() - t;
   let rows = result.rows;
   for (const w of result.warnings) log(w);
@@ -153,7 +165,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
     // other methods: TPU-MLIR still walks the graph, but the upper bound equals the threshold, so
     // nothing can change (spec §4.10); we skip the walk and write the same table.
   }
-  return { rows, summaries, int4Rows: result.int4Rows, sampleNumber: data.headerSampleNumber, tuneNumber, fromCache, cacheFile, warnings, timings };
+  return { rows, summaries, int4Rows: result.int4Rows, asymOps: asym?.listed, sampleNumber: data.headerSampleNumber, tuneNumber, fromCache, cacheFile, warnings, timings };
 }
 
 async function collectStatistics(

@@ -2,4 +2,4 @@
 // selection and override rules that turn tensor statistics into calibration-table rows.
 export { kldThreshold } from './kld.js';
 export { TorchHistogramObserver, torchObserverRow } from './torch-observer.js';
-export { computeThresholds, type ThresholdResult } from './select.js';
+export { checkAsymmetricMethod, computeThresholds, type ThresholdOptions, type ThresholdResult } from './select.js';

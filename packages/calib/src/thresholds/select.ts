@@ -8,7 +8,11 @@
 // * For `kl`, a tensor whose clipped KLD threshold is not positive (all-zero tensors: the histogram
 //   is empty and its width 0, so KLD gives 0) gets the all-zero value 1e-5 instead of 0, which the
 //   importer could not turn into a scale.
-// * Asymmetric ops (`--part_asymmetric`) are not handled here.
+//
+// Asymmetric ops (`--part_asymmetric`, §3.2, §3.4, §4.6, §4.8): their min/max are the percentile
+// range and their threshold (and tuning bound) max(|v_min|, |v_max|), whatever the method; no
+// all-zero rule (upstream applies it only to the others). In the MSE/ACIQ trailing walk such a
+// tensor stops the walk (upstream has no last-five value for it and would raise a KeyError).
 
 import { UserError } from '@tpu-quant/ir';
 import type { CaliMethod, TensorSummary, ThresholdRow } from '../stats/types.js';
@@ -24,6 +28,13 @@ export interface ThresholdResult {
   int4Rows?: ThresholdRow[];
   /** Lines TPU-MLIR prints, e.g. the all-zero warnings. */
   warnings: string[];
+}
+
+export interface ThresholdOptions {
+  /** `int4` in debug_cmd: also the `#int4_th` rows. */
+  readonly int4?: boolean;
+  /** Tensors of the asymmetric ops (`--part_asymmetric`, `chooseAsymOps(...).ops`). */
+  readonly asymOps?: Iterable<string>;
 }
 
 /** Below this the tensor counts as all zeros (and this becomes its range). */
@@ -77,15 +88,20 @@ function postProcess(s: TensorSummary, method: CaliMethod, warnings: string[]): 
   return { min, max, value };
 }
 
+/** An asymmetric op's statistics: the percentile range, its absmax as the value (§3.4). */
+function asymStats(s: TensorSummary): Stats {
+  return { min: s.pctMin, max: s.pctMax, value: absmaxOf(s.pctMin, s.pctMax) };
+}
+
 /**
  * `thresholds_out` (MSE/ACIQ): walk the last five tensors from the end; stop at the first whose
  * percentile value `last5` differs from max(|min|,|max|), else take it, and stop after taking a
  * Conv or MatMul. A tensor without `last5` stops the walk (TPU-MLIR would raise a KeyError).
  */
-function trailingMaxTensors(summaries: readonly TensorSummary[], stats: readonly Stats[]): Set<number> {
+function trailingMaxTensors(summaries: readonly TensorSummary[], stats: readonly Stats[], asym: ReadonlySet<string>): Set<number> {
   const out = new Set<number>();
   for (let k = summaries.length - 1; k >= Math.max(0, summaries.length - LAST_TENSORS); k--) {
-    const last5 = summaries[k].last5;
+    const last5 = asym.has(summaries[k].info.name) ? undefined : summaries[k].last5;
     if (last5 === undefined || last5 !== absmaxOf(stats[k].min, stats[k].max)) break;
     out.add(k);
     const type = summaries[k].info.opType;
@@ -118,6 +134,16 @@ function torchObserverThresholds(summaries: readonly TensorSummary[], opts: { in
   return { rows, tuneAbsmax: new Map(rows.map((r) => [r.name, r.threshold])), warnings: [] };
 }
 
+/** Asymmetric ops have no int4 or torch-observer rows (TPU-MLIR fails there): a UserError. */
+export function checkAsymmetricMethod(method: CaliMethod, int4 = false): void {
+  if (method !== 'torch_observer' && !int4) return;
+  throw new UserError(
+    'E_CALI_METHOD',
+    `--part_asymmetric cannot be combined with ${int4 ? 'int4' : 'the torch observer method'}`,
+    'TPU-MLIR gives its asymmetric ops no rows there (it fails); drop --part_asymmetric or use another method',
+  );
+}
+
 /**
  * Table rows for one method (spec §4.2–4.7):
  * * kl: KLD (B = 128), clipped at absmax;
@@ -127,12 +153,14 @@ function torchObserverThresholds(summaries: readonly TensorSummary[], opts: { in
  * * torch_observer: the scale/zero-point row of §4.7.
  * min/max are the observed range except where the all-zero rule or percentile replaced it.
  */
-export function computeThresholds(summaries: readonly TensorSummary[], method: CaliMethod, opts: { int4?: boolean } = {}): ThresholdResult {
+export function computeThresholds(summaries: readonly TensorSummary[], method: CaliMethod, opts: ThresholdOptions = {}): ThresholdResult {
+  const asym = new Set(opts.asymOps ?? []);
+  if (asym.size > 0) checkAsymmetricMethod(method, opts.int4);
   if (method === 'torch_observer') return torchObserverThresholds(summaries, opts);
 
   const warnings: string[] = [];
-  const stats = summaries.map((s) => postProcess(s, method, warnings));
-  const trailing = isMseOrAciq(method) ? trailingMaxTensors(summaries, stats) : new Set<number>();
+  const stats = summaries.map((s) => (asym.has(s.info.name) ? asymStats(s) : postProcess(s, method, warnings)));
+  const trailing = isMseOrAciq(method) ? trailingMaxTensors(summaries, stats, asym) : new Set<number>();
 
   const rows: ThresholdRow[] = [];
   const int4Rows: ThresholdRow[] = [];
@@ -145,7 +173,9 @@ export function computeThresholds(summaries: readonly TensorSummary[], method: C
 
     let th: number;
     let th4: number;
-    if (method === 'kl') {
+    if (asym.has(name)) {
+      th = th4 = value; // its tuning bound equals it: auto-tune leaves it as it is
+    } else if (method === 'kl') {
       const kld = kldThreshold(s.hist.counts, s.hist.width, 128);
       th = kld > value ? value : kld;
       if (!(th > 0)) th = value; // deviation: see the file comment

@@ -15,14 +15,38 @@ export class LoweringContext {
   private readonly casts = new Map<Value, Map<string, Value>>();
   private readonly floatWeights = new Map<Value, Map<string, Value>>();
   private readonly names = new Set<string>();
+  /**
+   * Values quantized asymmetrically in a symmetric module: the results of ops importCalibration
+   * marked `output_asym` (the table's `#asym_op` SiLU/GELU), and what replaces them.
+   */
+  private readonly asymValues = new Set<Value>();
 
+  /**
+   * `partAsymmetric`: honour `output_asym` (BM1684X family, as its SiLU/GELU lowerings do;
+   * BM1684's lowerings ignore the attribute).
+   */
   constructor(
     readonly module: Module,
     readonly asymmetric: boolean,
+    partAsymmetric = true,
   ) {
     this.b = new OpBuilder(module.main);
-    for (const op of module.main.ops) for (const r of op.results) if (r.name !== undefined) this.names.add(r.name);
+    for (const op of module.main.ops) {
+      for (const r of op.results) if (r.name !== undefined) this.names.add(r.name);
+      const a = op.attrs.get('output_asym');
+      if (partAsymmetric && a?.kind === 'bool' && a.value) for (const r of op.results) this.asymValues.add(r);
+    }
     for (const w of module.weights.keys()) this.names.add(w);
+  }
+
+  /** `v` gets zero-point (asymmetric) quantization: the module is asymmetric, or v is an `output_asym` result. */
+  isAsymmetric(v: Value): boolean {
+    return this.asymmetric || this.asymValues.has(v);
+  }
+
+  /** `to` stands for `from` now (a lowered op's result): it keeps from's asymmetric marking. */
+  carryAsymmetry(from: Value, to: Value): void {
+    if (this.asymValues.has(from)) this.asymValues.add(to);
   }
 
   /** The calibrated range of `v`: its own type's, or the one recorded when it was made float. */
@@ -48,11 +72,11 @@ export class LoweringContext {
     } else if (t && v.type.element.kind === 'float') v.type = tensorType(v.type.shape, t);
   }
 
-  /** The int8/uint8 type a calibrated value gets (`getQuantInt8Type`). */
+  /** The int8/uint8 type a calibrated value gets (`getQuantInt8Type(v, asymmetric || output_asym)`). */
   quantTypeOf(v: Value): TensorType | undefined {
     const c = this.rangeOf(v);
     if (!c || v.type.kind !== 'tensor') return undefined;
-    return tensorType(v.type.shape, uniformTypeFor(c, this.asymmetric));
+    return tensorType(v.type.shape, uniformTypeFor(c, this.isAsymmetric(v)));
   }
 
   /**

@@ -33,6 +33,14 @@
 // types with zero points from the table's min/max; Conv/MatMul fold the input zero point into the
 // int32 bias, pools, LUTs, MulShift, Concat (RequantInt) and casts carry the zero points; Add, Sub,
 // Mul and act×act MatMul go F32 as upstream lowers them (ASYM_F32), other fallbacks the chip's F16.
+//
+// Partly asymmetric INT8 (`run_calibration --part_asymmetric`: the table's `#asym_op` list, which
+// importCalibration turns into `output_asym` on SiLU/GELU and `input_asym` on their Conv/MatMul
+// consumers): in a symmetric module only the `output_asym` results get zero-point types (their
+// LUT tables map to them), and the consuming Conv/MatMul fold the input zero point into the bias
+// as in the asymmetric module; the Conv's own output stays symmetric, as upstream's Conv.cpp
+// (`getScaleAndZeroPoint(input, input_asym || asymmetric)`, output with `asymmetric`). Other INT8
+// lowerings that cannot carry a zero point (Add, Sub, Mul, AddConst) keep such an input float.
 import type { FloatType, Module, Op, TargetInfo, TensorType, Value } from '@tpu-quant/ir';
 import { boolAttr, eraseDeadOps, getTarget, stringAttr, tensorType, top, UserError, verifyModule } from '@tpu-quant/ir';
 import { softmax as tpuSoftmax } from '../dialect/generated/builders.js';
@@ -91,7 +99,8 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
   }
   // BM1684's INT8 scheme (per-layer shift, §3.11) differs from the BM1684X family's (§3.10)
   const int8Lowerings = target.family === 'bm1684' ? INT8_LOWERINGS_BM1684 : INT8_LOWERINGS;
-  const cx = new LoweringContext(module, asymmetric);
+  // `output_asym` (the table's #asym_op list) is honoured by the BM1684X family's lowerings only
+  const cx = new LoweringContext(module, asymmetric, target.family === 'bm1684x');
   const f = module.main;
   const castsBefore = countCasts(module);
   // INT8 ops whose INT8 lowering does not apply stay float in the chip's mixing type (§3.8)
@@ -197,6 +206,7 @@ function keepFloat(op: Op, cx: LoweringContext, t: FloatType): void {
 
 function replaceKeepingRange(cx: LoweringContext, op: Op, out: Value): void {
   const range = cx.rangeOf(op.result());
+  cx.carryAsymmetry(op.result(), out);
   op.result().replaceAllUsesWith(out);
   op.erase();
   if (range) cx.recordRange(out, range);

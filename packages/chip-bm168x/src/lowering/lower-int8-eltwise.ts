@@ -47,7 +47,8 @@ function operandsOf(op: Op, cx: LoweringContext): Operands | undefined {
       continue;
     }
     const q = cx.int8(v);
-    if (!q) return undefined;
+    // a zero-point input (an #asym_op output in a symmetric module) has no place in these ops
+    if (!q || paramsOf(q)!.zeroPoint !== 0) return undefined;
     values.push(q);
     specs.push({ scale: paramsOf(q)!.scale });
   }
@@ -82,7 +83,7 @@ function addConstOf(op: Op, cx: LoweringContext, x: Value, c: number, relu: { do
   if (cx.asymmetric) return undefined;
   const input = cx.int8(x);
   const outT = cx.quantTypeOf(op.result());
-  if (!input || !outT) return undefined;
+  if (!input || !outT || paramsOf(input)!.zeroPoint !== 0) return undefined;
   const outScale = paramsOfType(outT).scale;
   const ms = getScaleAndShiftPositive(paramsOf(input)!.scale / outScale, 8);
   // C: static_cast<int>(round(c / So)) << rshift

@@ -48,9 +48,11 @@ function pool2d(op: Op, cx: LoweringContext, mode: 'Avg' | 'Max', w: PoolWindow)
   } else {
     // the int8 average divides by the whole window: pads must count, or there must be none
     if (w.pads.some((p) => p !== 0) && !w.countIncludePad) return undefined;
+    // zero points (the asymmetric module, or an #asym_op output) need the scale/offset form
+    const asym = cx.asymmetric || inQ.zeroPoint !== 0 || outQ.zeroPoint !== 0;
     // upstream AvgPool.cpp: asymmetric windows that leave input rows or columns unread go F16
-    if (cx.asymmetric && !coversInput(src, op.result(), w)) return undefined;
-    const q = avgPoolQuantBM1684X({ kernel: w.kernel, inScale: inQ.scale, outScale: outQ.scale, inZeroPoint: inQ.zeroPoint, outZeroPoint: outQ.zeroPoint, asymmetric: cx.asymmetric });
+    if (asym && !coversInput(src, op.result(), w)) return undefined;
+    const q = avgPoolQuantBM1684X({ kernel: w.kernel, inScale: inQ.scale, outScale: outQ.scale, inZeroPoint: inQ.zeroPoint, outZeroPoint: outQ.zeroPoint, asymmetric: asym });
     extra = q.kind === 'multiplier' ? { multiplier: q.multiplier, rshift: q.rshift } : { scale: q.scale, offset: q.offset };
   }
   return tpu.pool2D(
@@ -155,6 +157,36 @@ function lut(fn: (op: Op) => ((x: number) => number) | undefined): Int8Lowering 
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/**
+ * erf to f64 precision (C's std::erf, which upstream's GELU table calls): the series
+ * 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)), all terms positive; ±1 beyond |x| = 6.
+ */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (!(ax < 6)) return Number.isNaN(x) ? x : Math.sign(x);
+  const x2 = ax * ax;
+  let term = ax;
+  let sum = ax;
+  for (let n = 1; n < 500 && term >= sum * 1e-17; n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+  }
+  const r = (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
+  return x < 0 ? -r : r;
+}
+
+/**
+ * GELU by approx_mode (upstream getActivateFunc: GELU, TGELU, QGELU). Upstream types a GELU's
+ * INT8 output by `output_asym` alone, also in an asymmetric module; here it follows the module
+ * like every other op.
+ */
+function gelu(mode: string): (x: number) => number {
+  if (mode === 'tanh') return (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+  if (mode === 'sigm') return (x) => x * sigmoid(1.702 * x);
+  return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+}
+
 /** upstream `hsigmoid`: max(0, min(1, alpha·x + beta)). */
 const hardSigmoid = (x: number, alpha: number, beta: number): number => Math.max(0, Math.min(1, alpha * x + beta));
 
@@ -183,6 +215,7 @@ export const INT8_LOWERINGS: Readonly<Record<string, Int8Lowering>> = {
   }),
   'top.Tanh': lut(() => Math.tanh),
   'top.SiLU': lut(() => (x) => x * sigmoid(x)),
+  'top.GELU': lut((op) => gelu(top.geluAttrs(op).approx_mode)),
   'top.HardSigmoid': lut((op) => {
     const a = top.hardSigmoidAttrs(op);
     return (x) => hardSigmoid(x, a.alpha, a.beta);

@@ -61,7 +61,7 @@ export function registerRunCalibration(program: Command): void {
     .option('--we', 'cross-layer weight equalization first (writes a new weight npz and mlir; the input stays as it is)')
     .option('--bc', 'bias correction (needs INT8 simulation: not available yet)')
     .option('--search <s>', 'search_threshold or search_qtable (need INT8 simulation: not available yet)', 'False')
-    .option('--part_asymmetric', 'asymmetric SiLU/GELU -> Conv/MatMul pattern (not available yet)')
+    .option('--part_asymmetric', 'asymmetric ranges for SiLU/GELU ops feeding only Conv/MatMul (percentile min/max; the table lists them under #asym_op)')
     .option('--part_quantize [types...]', 'when no model pattern matches, write a qtable keeping every op float but Conv/MatMul (+ listed types); or N_mode, H_mode, custom_mode')
     .option('--custom_operator <types...>', 'the quantized op types of --part_quantize custom_mode (e.g. Conv MatMul Add)')
     .option('--inference_num <n>', 'samples for the searches (accepted for compatibility)', '30')
@@ -85,7 +85,6 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   const debug = flags.debug_log ? out : () => {};
   if (flags.search !== 'False') notYet(`--search ${flags.search}`, 'it runs the lowered INT8 model, which comes with model_deploy');
   if (flags.bc) notYet('--bc', 'bias correction runs the lowered INT8 model, which comes with model_deploy');
-  if (flags.part_asymmetric) notYet('--part_asymmetric', 'the asymmetric pattern is not implemented yet');
   const partQuantize = flags.part_quantize === undefined ? undefined : flags.part_quantize === true ? [] : (flags.part_quantize as string[]);
   if (partQuantize?.length === 1 && partQuantize[0] === 'custom_mode' && !flags.custom_operator?.length) {
     throw new UserError('E_BAD_FLAG', '--part_quantize custom_mode needs the op types to quantize', 'add --custom_operator, e.g. --custom_operator Conv MatMul Add');
@@ -142,6 +141,7 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
     method,
     histogramBinNum: binNum,
     int4: debugCmd.has('int4'),
+    partAsymmetric: flags.part_asymmetric === true,
     cacheDir: flags.no_cache ? undefined : join(outDir, '.tpu-quant-cache'),
     backend,
     threads,
@@ -149,13 +149,16 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
     log: debug,
   });
   for (const w of result.warnings) out(w);
+  if (result.asymOps) out(`part_asymmetric: ${result.asymOps.length} names under #asym_op (SiLU/GELU ops and their Conv/MatMul consumers)`);
   if (flags.debug_log) for (const r of result.rows) debug(`${r.name} threshold ${r.threshold} min ${r.min} max ${r.max}`);
 
   const tw = performance.now();
   const text = formatCaliTable(
     { mlirVersion: `tpu-quant ${VERSION}`, mlirPath: mlirFile, time: new Date(), histogramBins: binNum, sampleNumber: result.sampleNumber, tuneNumber: result.tuneNumber },
     result.rows,
-    { int4Rows: result.int4Rows },
+    // TPU-MLIR writes #asym_op into the tuned table only; we write it whenever the flag is given,
+    // so an untuned table deploys with its asymmetric ops too
+    { int4Rows: result.int4Rows, ...(result.asymOps ? { asymOps: result.asymOps } : {}) },
   );
   await atomicWriteFile(table, text);
   if (flags.kurtosis_analysis) await writeKurtosis(join(outDir, 'kurtosis_analysis'), result.summaries);
