@@ -15,7 +15,7 @@ import {
 } from '../src/index.js';
 import { conv2dWasm } from '../src/kernels/wasm-conv2d.js';
 import { int8Wasm } from '../src/kernels/wasm-int8.js';
-import { Graph, top } from './helpers.js';
+import { Graph, rand, top } from './helpers.js';
 
 const ctxOf = (op: Op, inputs: NdArray[]): KernelContext => ({ op, inputs, outputTypes: op.results.map((r) => r.type as TensorType), weights: new Map() });
 const js = (op: Op, inputs: NdArray[]): number[] => [...(getKernel(op.type, 'js')!.run(ctxOf(op, inputs))[0]!.data as Float32Array)];
@@ -85,16 +85,6 @@ describe('zero-point arithmetic of the INT8 kernels, hand-checked', () => {
     expect([...withBias.bias!]).toEqual([-828, 348]);
   });
 });
-
-function rand(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale + offset;
-  }
-  return out;
-}
 
 /** Rows from a float run: threshold max |x|, min and max as run_calibration writes them. */
 async function calibrate(m: Module, x: NdArray): Promise<CalibrationRow[]> {

@@ -1,5 +1,5 @@
-// Tiny top-module builder for the calibration tests: one function, one input `x`, ops added by
-// the generated top builders, named by their loc.
+// Test helpers: a tiny top-module builder for the calibration and lowering tests (one function, one
+// input `x`, ops added by the generated top builders, named by their loc) and seeded random data.
 import type { Module, NdArray, Value } from '@tpu-quant/ir';
 import { f32, Func, Module as IrModule, Op, OpBuilder, tensorType, top } from '@tpu-quant/ir';
 import { calibratedOf, type CalibrationRow } from '../src/index.js';
@@ -50,3 +50,14 @@ export function rows(text: string): CalibrationRow[] {
 }
 
 export { top };
+
+/** Deterministic values in [offset - scale, offset + scale) (an LCG), so failures reproduce. */
+export function rand(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale + offset;
+  }
+  return out;
+}

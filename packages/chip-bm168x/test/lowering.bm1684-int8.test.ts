@@ -7,17 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { f32, getTarget, isUserError, ndarray, printMlir, runPipeline, type Module, type Op, type TensorType } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import { importCalibration, lowerTopToTpu, propagateCalibration, rightShiftRoundBig, type CalibrationRow } from '../src/index.js';
-import { Graph, top } from './helpers.js';
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
+import { Graph, rand, top } from './helpers.js';
 
 const input = rand(4 * 64, 7, 2);
 const x = () => ({ x: ndarray('f32', [1, 4, 8, 8], input) });

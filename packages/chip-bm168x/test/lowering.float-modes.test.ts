@@ -6,17 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bf16, f16, f32, ndarray, parseMlir, printMlir, runPipeline, type Module, type TensorType } from '@tpu-quant/ir';
 import { createSession, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { lowerTopToTpu } from '../src/index.js';
-import { Graph, top } from './helpers.js';
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
+import { Graph, rand, top } from './helpers.js';
 
 function build(): Module {
   const g = new Graph([1, 4, 8, 8]);

@@ -9,17 +9,7 @@ import {
   checkQuantizeTable, floatModeOn, importCalibration, lowerTopToTpu, modelInputs, propagateCalibration, resolveFpType, resolveOpModes, stripIoQuant,
   type CalibrationRow,
 } from '../src/index.js';
-import { Graph, top } from './helpers.js';
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
+import { Graph, rand, top } from './helpers.js';
 
 /** conv(relu6) -> {depthwise conv c2, 1x1 conv c3} -> add -> sigmoid -> avgpool -> flatten -> matmul. */
 function build(): Module {

@@ -4,12 +4,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadNpz, parseMlir, type Module, type Op, type TensorType } from '@tpu-quant/ir';
+import { prepareMbv1 } from './mbv1-fixture.js';
 import { expectUserError, runCli } from './run-cli.js';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tpuq-qtable-'));
 const mlir = join(tmp, 'mbv1.mlir');
 const table = join(tmp, 'mbv1_cali_table');
@@ -20,14 +19,7 @@ const verify = ['--test_input', input, '--test_reference', reference];
 let convs: string[] = [];
 
 beforeAll(() => {
-  const t = runCli([
-    'model_transform', '--model_name', 'mbv1', '--model_def', join(repo, 'examples/models/mobilenet_v1_0.25_128.qat-dequant.onnx'),
-    '--input_shapes', '[[1,3,128,128]]', '--resize_dims', '146,146', '--mean', '128,128,128', '--scale', '0.0078125,0.0078125,0.0078125',
-    '--pixel_format', 'rgb', '--test_input', join(repo, 'examples/images/skimage/chelsea.png'), '--mlir', mlir,
-  ], undefined, 120_000);
-  if (t.code !== 0) throw new Error(t.stderr);
-  const c = runCli(['run_calibration', mlir, '--dataset', join(repo, 'examples/images'), '--input_num', '12', '--tune_num', '0', '-o', table], undefined, 170_000);
-  if (c.code !== 0) throw new Error(c.stderr);
+  prepareMbv1(tmp);
   convs = parseMlir(readFileSync(mlir, 'utf8'), mlir).main.ops.filter((o) => o.type === 'top.Conv').map((o) => o.name!);
 }, 300_000);
 
