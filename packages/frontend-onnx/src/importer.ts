@@ -14,6 +14,9 @@ import { CONVERTERS } from './converters/index.js';
 import { convertible, predictConstants, prepareGraph, type GraphInput } from './graph.js';
 import type { TensorSource } from './model-loader.js';
 import { NodeAttrs, nodeError, nodeLabel } from './node-attrs.js';
+import { FUSED_CONVERTERS } from './onnx-opt/converters.js';
+import { optimizeOnnxGraph } from './onnx-opt/index.js';
+import { lazyConstants } from './onnx-opt/lazy-constants.js';
 import { OnnxDataType as DataType, type ModelProto } from '@tpu-quant/ir';
 
 for (const op of Object.keys(CONVERTERS)) convertible.add(op);
@@ -29,6 +32,8 @@ export interface OnnxImportOptions {
   readonly outputNames?: readonly string[];
   /** Preprocessing attributes put on every image-like top.Input (deploy spec 1.3). */
   readonly preprocess?: Partial<top.InputAttrs>;
+  /** Apply TPU-MLIR's OnnxOpt fusions (LayerNorm, GELU, HardSigmoid, HardSwish); default true. */
+  readonly fusePatterns?: boolean;
 }
 
 const INPUT_TYPES: Record<string, ElementType> = {
@@ -72,18 +77,33 @@ export function importModel(model: ModelProto, opts: OnnxImportOptions, src: Ten
   });
 
   const willFold = predictConstants(g.nodes, new Set(g.consts.keys()));
-  for (const node of g.nodes) {
+  const convertNode = (node: (typeof g.nodes)[number]): void => {
     const attrs = new NodeAttrs(node);
     const outs = node.output ?? [];
     try {
       if (outs.every((o) => !o || willFold.has(o))) {
         foldNode(node, attrs, state, g.opset).forEach((c, k) => outs[k] && g.consts.set(outs[k]!, c));
-        continue;
+        return;
       }
-      CONVERTERS[node.op_type ?? '']!(new NodeContext(node, attrs, g.opset, state));
+      const op = node.op_type ?? '';
+      (CONVERTERS[op] ?? FUSED_CONVERTERS[op])!(new NodeContext(node, attrs, g.opset, state));
     } catch (e) {
       throw asUserError(e, node);
     }
+  };
+  // TPU-MLIR's OnnxOpt fusions (LayerNorm, GELU, HardSigmoid, HardSwish chains -> one node).
+  const opt = opts.fusePatterns === false
+    ? { nodes: g.nodes, fused: new Map() }
+    : optimizeOnnxGraph({ nodes: g.nodes, outputs: g.outputs, constantTensors: willFold, constant: lazyConstants(g.nodes, g.consts, willFold, g.opset) });
+  const shapeOf = (t: string): readonly number[] | undefined => {
+    const v = state.values.get(t);
+    return v?.type.kind === 'tensor' ? v.type.shape : undefined;
+  };
+  for (const node of opt.nodes) {
+    const fused = opt.fused.get(node);
+    // A fusion whose operands turn out not to fit the shapes keeps its original nodes.
+    if (fused?.fits && !fused.fits(shapeOf)) fused.originals.forEach(convertNode);
+    else convertNode(node);
   }
 
   const results = g.outputs.map((o) => {
