@@ -40,7 +40,7 @@ export function castKernel(ctx: KernelContext): NdArray {
     const od = out.data as Float32Array;
     for (let i = 0; i < x.length; i++) {
       const q = roundHalfAwayFromZero(x[i]! / scale) + zp;
-      od[i] = q > hi ? hi : q < lo ? lo : q;
+      od[i] = q > hi ? hi : q >= lo ? q : lo; // NaN (a float op's 0/0) -> lo, as quantize()
     }
     return out;
   }

@@ -111,12 +111,12 @@ export function storageRange(s: IntStorage): [number, number] {
 export function saturate(v: number, s: IntStorage, mode: RoundingMode = 'HalfAwayFromZero'): number {
   const [lo, hi] = storageRange(s);
   const r = roundToInt(v, mode);
-  return r > hi ? hi : r < lo ? lo : r;
+  return r > hi ? hi : r >= lo ? r : lo; // NaN -> lo (see quantize)
 }
 
 const clampTo = (lo: number, hi: number) => (v: number, mode: RoundingMode = 'HalfAwayFromZero'): number => {
   const r = roundToInt(v, mode);
-  return r > hi ? hi : r < lo ? lo : r;
+  return r > hi ? hi : r >= lo ? r : lo; // NaN -> lo (see quantize)
 };
 
 /** `to_int8`: round (HalfAwayFromZero unless told) and clamp to [-128, 127]. */

@@ -100,7 +100,9 @@ export function uniformTypeOf(p: QuantParams): UniformQuantType {
 export function quantize(r: number, p: QuantParams, mode: RoundingMode = 'HalfAwayFromZero'): number {
   const [lo, hi] = storageRange(p);
   const q = roundToInt(r / p.scale, mode) + p.zeroPoint;
-  return q > hi ? hi : q < lo ? lo : q;
+  // NaN becomes the lowest code, as x86's float -> int conversion (INT_MIN) then saturation gives
+  // it in TPU-MLIR's C++; a NaN must not reach the integer kernels
+  return q > hi ? hi : q >= lo ? q : lo;
 }
 
 /** Integer → real: S · (q − ZP). */
