@@ -2,7 +2,7 @@
 // chains become one top op named "<last output>_<OpType>"; near misses (a wrong constant, an
 // inner result read elsewhere, other axes, a weight that does not span the normalized dims)
 // keep the chain as it was.
-import { verifyModule, type Module } from '@tpu-quant/ir';
+import { attrToNumbers, verifyModule, type Module, type TensorType } from '@tpu-quant/ir';
 import { describe, expect, it } from 'vitest';
 import { importOnnx, type NodeProto, type TensorProto } from '../src/index.js';
 import { floatTensor, modelBytes, node, valueInfo } from './fixtures/onnx-build.js';
@@ -27,7 +27,10 @@ describe('LayerNorm chain', () => {
     expect(types(m)).toEqual(['top.LayerNorm']);
     const ln = m.main.ops.find((o) => o.type === 'top.LayerNorm')!;
     expect(ln.name).toBe('y_LayerNormalization');
-    expect(ln.attrs.get('axis')).toMatchObject({ value: -1 });
+    // convert_layer_norm_op: a non-negative axis, normalized_shape, weights as [1, 1, C]
+    expect(ln.attrs.get('axis')).toMatchObject({ value: 2 });
+    expect(attrToNumbers(ln.attrs.get('normalized_shape')!)).toEqual([8]);
+    expect(ln.operands.slice(1).map((v) => (v.type as TensorType).shape)).toEqual([[1, 1, 8], [1, 1, 8]]);
     expect(ln.attrs.get('eps')).toMatchObject({ value: Math.fround(1e-5) });
     expect(ln.operands.map((v) => v.owner?.name)).toEqual(['x', 'w', 'b']);
   });
@@ -38,7 +41,9 @@ describe('LayerNorm chain', () => {
     expect(plain.main.ops.find((o) => o.type === 'top.LayerNorm')!.operands.filter((v) => v.producer?.type === 'top.None')).toHaveLength(2);
     const two = importChain(layerNormChain({ axes: [-2, -1], eps: 1e-5, weightShape: [4, 8] }), [2, 4, 8]);
     expect(types(two)).toEqual(['top.LayerNorm']);
-    expect(two.main.ops.find((o) => o.type === 'top.LayerNorm')!.attrs.get('axis')).toMatchObject({ value: -2 });
+    const ln2 = two.main.ops.find((o) => o.type === 'top.LayerNorm')!;
+    expect([ln2.attrs.get('axis'), attrToNumbers(ln2.attrs.get('normalized_shape')!)]).toMatchObject([{ value: 1 }, [4, 8]]);
+    expect((ln2.operand(1).type as TensorType).shape).toEqual([1, 4, 8]);
   });
 
   it('keeps the chain when a constant, an axis or a use does not fit', () => {

@@ -2,7 +2,7 @@
 // Pad, Expand, Tile, plus the pass-through ops (Identity, Dropout, Cast) and BatchNormalization /
 // reductions (OnnxConverter: convert_reshape_op ... convert_batchnorm_op, convert_reduce_op).
 import { top, type Value } from '@tpu-quant/ir';
-import { constOf, toNumbers, type ConstTensor } from '../const-tensor.js';
+import { constOf, numel, toNumbers, type ConstTensor } from '../const-tensor.js';
 import { axesOf, sliceParams } from '../constant-folding.js';
 import type { Converter, NodeContext } from './context.js';
 
@@ -197,12 +197,32 @@ const batchNorm: Converter = (ctx) => {
   ctx.setOutput(op);
 };
 
+/**
+ * LayerNormalization as convert_layer_norm_op: axis made non-negative, normalized_shape = the
+ * input's dims from axis on, weight/bias (constants) retyped to [1, ..., 1, dims from axis on]
+ * (the input's rank; same weight names); an all-ones weight or all-zeros bias is dropped.
+ * Upstream's isScalar_ also drops any one-element weight whatever its value; we drop only
+ * a true 1 / 0, so the result stays the same.
+ */
 const layerNorm: Converter = (ctx) => {
   if ((ctx.node.output ?? []).slice(1).some((o) => o)) throw ctx.unsupported('with Mean / InvStdDev outputs');
+  const shape = ctx.shape(0);
+  let axis = ctx.attrs.int('axis', -1);
+  if (axis < 0) axis += shape.length;
+  if (axis < 0 || axis >= shape.length) throw ctx.fail(`axis ${ctx.attrs.int('axis', -1)} is out of range for rank ${shape.length}`);
+  const wbShape = shape.map((d, i) => (i < axis ? 1 : d));
+  const affine = (i: number, dropValue: number): Value | undefined => {
+    if (!ctx.hasInput(i)) return undefined;
+    if (!ctx.isConst(i)) return ctx.value(i);
+    const c = ctx.constant(i);
+    if (c.data.every((v) => v === dropValue)) return undefined;
+    if (c.data.length !== numel(wbShape)) return ctx.value(i); // a broadcasting one keeps its shape
+    return ctx.weight(ctx.input(i), constOf('float', wbShape, c.data));
+  };
   const op = top.layerNorm(
     ctx.b,
-    { input: ctx.value(0), weight: ctx.hasInput(1) ? ctx.value(1) : undefined, bias: ctx.hasInput(2) ? ctx.value(2) : undefined },
-    { normalized_shape: [], axis: ctx.attrs.int('axis', -1), eps: ctx.attrs.float('epsilon', 1e-5) },
+    { input: ctx.value(0), weight: affine(1, 1), bias: affine(2, 0) },
+    { normalized_shape: shape.slice(axis), axis, eps: ctx.attrs.float('epsilon', 1e-5) },
     { loc: ctx.loc() },
   );
   ctx.setOutput(op);

@@ -12,6 +12,7 @@ import { registerPass } from '../pass-registry.js';
 import { addPatterns } from './canonicalize/add.js';
 import { batchNormToScale, bnMergeToConv } from './canonicalize/batch-norm.js';
 import { gatherToSlice } from './canonicalize/gather.js';
+import { matMulPatterns } from './canonicalize/matmul.js';
 import { mulConstPatterns } from './canonicalize/mul-const.js';
 import { mulPatterns } from './canonicalize/mul.js';
 import { applyPatternsGreedily, type Pattern } from './canonicalize/pattern.js';
@@ -26,6 +27,7 @@ export const TOP_PATTERNS: readonly Pattern[] = [
   ...addPatterns,
   batchNormToScale,
   gatherToSlice,
+  ...matMulPatterns,
   ...mulPatterns,
   ...mulConstPatterns,
   fuseReluPattern,
@@ -36,7 +38,7 @@ export const TOP_PATTERNS: readonly Pattern[] = [
 export function registerCanonicalizePass(): void {
   registerPass({
     name: 'canonicalize',
-    summary: "TPU-MLIR's top canonicalizations (SiLU, MulConst/AddConst, BatchNorm folding, Gather→Slice, Relu fusion, ...)",
+    summary: "TPU-MLIR's top canonicalizations (SiLU, MulConst/AddConst, BatchNorm folding, Gather→Slice, MatMul+Add→bias, Relu fusion, ...)",
     options: {},
     run(module) {
       canonicalize(module);
