@@ -1,11 +1,13 @@
 // convert-top-to-tpu in F32 / F16 / BF16 on small modules (Conv+ReLU6, depthwise Conv, Add,
-// Sigmoid, Max/AvgPool, Flatten, MatMul, Softmax): the lowered structure, weights stored in the
+// Sigmoid, Max/AvgPool, Flatten, MatMul, Softmax; an attention block and an OCR head for
+// lower-float-extra.ts' ops): the lowered structure, weights stored in the
 // mode's type, TPU-MLIR's F32 exceptions (AvgPool in F16, long Softmax), and outputs on the js
 // runtime against the top module: F32 equal within 1e-6, F16/BF16 within their rounding error.
 import { describe, expect, it } from 'vitest';
 import { bf16, f16, f32, ndarray, parseMlir, printMlir, runPipeline, type Module, type TensorType } from '@tpu-quant/ir';
 import { createSession, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { lowerTopToTpu } from '../src/index.js';
+import { activeAttrs } from '../src/dialect/generated/attrs.js';
 import { Graph, rand, top } from './helpers.js';
 
 function build(): Module {
@@ -160,5 +162,111 @@ describe('float-mode precision rules and fallbacks', () => {
     expect(() => lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F16' })).toThrow(/needs a top module/);
     expect(() => lowerTopToTpu(build(), { chip: 'bm1684x', mode: 'F8' })).toThrow(/not lowered yet/);
     expect(f32.name).toBe('f32');
+  });
+});
+
+// ---- transformer / OCR ops (lower-float-extra.ts) ----
+
+/** LayerNorm → MatMul → GELU → two Slices → MulConst / Permute → act × act MatMul → Concat with a weight → AddConst. */
+function attention(): Module {
+  const g = new Graph([1, 6, 8]);
+  const b = g.b;
+  const w = (name: string, shape: number[], seed: number, scale = 1, offset = 0) =>
+    g.weight(name, ndarray('f32', shape, rand(shape.reduce((p, d) => p * d, 1), seed, scale, offset)));
+  const ln = top.layerNorm(b, { input: g.x, weight: w('ln_w', [8], 1, 0.5, 1), bias: w('ln_b', [8], 2, 0.2) }, { normalized_shape: [8], axis: -1, eps: 1e-5 }, { loc: 'ln' });
+  const fc = top.matMul(b, { input: ln, right: w('fc_w', [8, 8], 3, 0.6), bias: w('fc_b', [8], 4, 0.1) }, {}, { loc: 'fc' });
+  const ge = top.gelu(b, { input: fc }, {}, { loc: 'gelu' });
+  const q = top.slice(b, { input: ge }, { offset: [0], ends: [4], steps: [1], axes: [2] }, { loc: 'q' });
+  const k = top.slice(b, { input: ge }, { offset: [4], ends: [8], steps: [1], axes: [2] }, { loc: 'k' });
+  const qs = top.mulConst(b, { input: q }, { const_val: 0.5 }, { loc: 'qs' });
+  const kt = top.permute(b, { input: k }, { order: [0, 2, 1] }, { loc: 'kt' });
+  const att = top.matMul(b, { input: qs, right: kt }, {}, { loc: 'att' });
+  const cat = top.concat(b, { inputs: [att, w('cls', [1, 6, 2], 5, 0.5)] }, { axis: 2 }, { loc: 'cat' });
+  const ac = top.addConst(b, { input: cat }, { const_val: 1.5 }, { loc: 'ac' });
+  return g.finish(ac.result()).module;
+}
+
+/** Scale → HardSwish → HardSigmoid → Mul → Upsample → Deconv (the OCR head's ops). */
+function ocrHead(): Module {
+  const g = new Graph([1, 3, 4, 4]);
+  const b = g.b;
+  const w = (name: string, shape: number[], seed: number, scale = 1, offset = 0) =>
+    g.weight(name, ndarray('f32', shape, rand(shape.reduce((p, d) => p * d, 1), seed, scale, offset)));
+  const sc = top.scale(b, { input: g.x, scale: w('s', [1, 3, 1, 1], 6, 0.5, 1), bias: w('s_b', [1, 3, 1, 1], 7, 0.3) }, {}, { loc: 'sc' });
+  const hs = top.hardSwish(b, { input: sc }, {}, { loc: 'hs' });
+  const hsig = top.hardSigmoid(b, { input: hs }, { alpha: 0.2, beta: 0.5 }, { loc: 'hsig' });
+  const mu = top.mul(b, { inputs: [hs, hsig] }, {}, { loc: 'mu' });
+  const up = top.upsample(b, { input: mu }, { scale_h: 2, scale_w: 2 }, { loc: 'up' });
+  const dc = top.deconv(b, { input: up, filter: w('dc_w', [3, 3, 2, 2], 8, 0.5), bias: w('dc_b', [3], 9, 0.1) }, { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] }, { loc: 'dc' });
+  return g.finish(dc.result()).module;
+}
+
+async function runOne(m: Module, shape: number[], out: string): Promise<Float32Array> {
+  const x = { x: ndarray('f32', shape, rand(shape.reduce((p, d) => p * d, 1), 17, 2)) };
+  return (await (await createSession(m, { backend: 'js' })).run(x)).outputs.get(out)!.data as Float32Array;
+}
+
+describe.each([
+  { mode: 'F32', chip: 'bm1684x', tol: 1e-5 },
+  { mode: 'F16', chip: 'bm1684x', tol: 40 * 2 ** -11 },
+  { mode: 'BF16', chip: 'bm1684x', tol: 40 * 2 ** -8 },
+  { mode: 'F16', chip: 'bm1688', tol: 40 * 2 ** -11 },
+  { mode: 'BF16', chip: 'bm1688', tol: 40 * 2 ** -8 },
+] as const)('transformer / OCR ops in $mode on $chip', ({ mode, chip, tol }) => {
+  const t = mode === 'F32' ? 'f32' : mode === 'F16' ? 'f16' : 'bf16';
+
+  it('attention block: every op a tpu op, GELU in F32 on BM1684X, LayerNorm BF16 → F32 on BM1688, output within rounding', async () => {
+    const ref = await runOne(attention(), [1, 6, 8], 'ac');
+    const m = attention();
+    const rep = lowerTopToTpu(m, { chip, mode });
+    expect([...rep.float.keys()]).toEqual([]);
+    expect(opTypes(m).filter((o) => !o.startsWith('tpu.Cast'))).toEqual([
+      'top.Input', 'tpu.LayerNorm', 'tpu.MatMul', 'tpu.Active', 'tpu.Slice', 'tpu.Slice', 'tpu.MulConst', 'tpu.Permute', 'tpu.MatMul', 'tpu.Concat', 'tpu.AddConst',
+    ]);
+    expect(activeAttrs(m.main.ops.find((o) => o.name === 'gelu')!).mode).toBe('GELU');
+    expect(elementOf(m, 'gelu')).toBe(chip === 'bm1684x' ? 'f32' : t);
+    expect(elementOf(m, 'ln')).toBe(chip === 'bm1688' && mode === 'BF16' ? 'f32' : t);
+    for (const n of ['q', 'qs', 'kt', 'att', 'cat', 'ac']) expect(elementOf(m, n)).toBe(t);
+    const lnT = elementOf(m, 'ln');
+    if (lnT !== 'f32') expect(m.weights.get(`ln_w_${lnT}`)!.dtype).toBe(lnT);
+    if (t !== 'f32') expect(m.weights.get(`cls_${t}`)!.dtype).toBe(t);
+    const got = await runOne(m, [1, 6, 8], mode === 'F32' ? 'ac' : 'ac_f32');
+    expect(cosine(got, ref)).toBeGreaterThan(0.999);
+    expect(relErr(got, ref)).toBeLessThan(tol);
+  });
+
+  it('OCR head: Scale / HardSwish / HardSigmoid (F32) / Mul / Upsample / Deconv (bias f32) as tpu ops, output within rounding', async () => {
+    const ref = await runOne(ocrHead(), [1, 3, 4, 4], 'dc');
+    const m = ocrHead();
+    const rep = lowerTopToTpu(m, { chip, mode });
+    expect([...rep.float.keys()]).toEqual([]);
+    expect(opTypes(m).filter((o) => !o.startsWith('tpu.Cast'))).toEqual([
+      'top.Input', 'tpu.Scale', 'tpu.Active', 'tpu.Active', 'tpu.Mul', 'tpu.Upsample', 'tpu.Deconv',
+    ]);
+    // upstream's HSIGMOID coeffs are [beta, alpha]
+    expect(activeAttrs(m.main.ops.find((o) => o.name === 'hsig')!)).toMatchObject({ mode: 'HSIGMOID', coeffs: [0.5, 0.2] });
+    expect(elementOf(m, 'hsig')).toBe('f32');
+    for (const n of ['sc', 'hs', 'mu', 'up', 'dc']) expect(elementOf(m, n)).toBe(t);
+    if (t !== 'f32') {
+      expect(m.weights.get(`s_${t}`)!.dtype).toBe(t);
+      expect(m.weights.get(`dc_w_${t}`)!.dtype).toBe(t);
+    }
+    expect(m.weights.get('dc_b')!.dtype).toBe('f32');
+    const got = await runOne(m, [1, 3, 4, 4], mode === 'F32' ? 'dc' : 'dc_f32');
+    expect(cosine(got, ref)).toBeGreaterThan(0.999);
+    expect(relErr(got, ref)).toBeLessThan(tol);
+  });
+});
+
+describe('MulConst out of the mode range', () => {
+  it('computes in F32 under F16 when |const_val| > 65504, in the mode otherwise', () => {
+    for (const [c, want] of [[1e5, 'f32'], [300, 'f16']] as const) {
+      const g = new Graph([1, 4]);
+      const mc = top.mulConst(g.b, { input: g.x }, { const_val: c }, { loc: 'mc' });
+      const m = g.finish(mc.result()).module;
+      lowerTopToTpu(m, { chip: 'bm1684x', mode: 'F16' });
+      expect(elementOf(m, 'mc')).toBe(want);
+      expect(opTypes(m)).toContain('tpu.MulConst');
+    }
   });
 });

@@ -27,7 +27,7 @@ export const REQUANT_MODES = ['TFLite_LShift', 'TFLite', 'MultiplierShift', 'Onl
 /** `tpu::PoolMode`. */
 export const POOL_MODES = ['Avg', 'Max'] as const;
 /** The subset of `tpu::ActiveMode` the float lowering emits (TPU-MLIR has ~30 more). */
-export const ACTIVE_MODES = ['SIGMOID', 'TANH', 'SILU', 'EXP', 'LOG', 'SQRT', 'ABS'] as const;
+export const ACTIVE_MODES = ['SIGMOID', 'TANH', 'SILU', 'EXP', 'LOG', 'SQRT', 'ABS', 'GELU', 'TGELU', 'QGELU', 'HSWISH', 'HSIGMOID'] as const;
 
 const roundMode = () => optional(enumOf(ROUND_MODES, 'HalfAwayFromZero'));
 const fuseRelu = { do_relu: bool(false), relu_limit: f64(-1) };
@@ -215,6 +215,25 @@ export const tpuOps = defineDialect('tpu', {
     summary: 'Per-channel requant of int32 data to int8/uint8: quant holds [multiplier, −rshift, zero point] per channel',
     operands: { input: tensor(), quant: weight() },
     attrs: { quant_mode: enumOf(REQUANT_MODES), round_mode: roundMode(), rq_axis: si32(1), fuse_rq_axis: bool(false) },
+    shape: sameShape,
+  }),
+  // ---- float-only ops of the transformer / OCR models (lower-float.ts) ----
+  LayerNorm: op({
+    summary: 'Normalises over the axes from axis on, then weight·x + bias; float only (f32 compute, BF16 stepwise as upstream)',
+    operands: { input: tensor(), weight: optional(weight()), bias: optional(weight()), table: optional(weight()), mantissa_table: optional(weight()) },
+    attrs: { normalized_shape: i64Array(), axis: si32(), eps: f64() },
+    shape: sameShape,
+  }),
+  MulConst: op({
+    summary: 'x · const_val in float (INT8 MulConst is a tpu.MulShift)',
+    operands: { input: tensor() },
+    attrs: { const_val: f64(), ...fuseRelu },
+    shape: sameShape,
+  }),
+  Scale: op({
+    summary: 'x · scale[c] + bias[c] per channel (axis 1) in float; lshift None',
+    operands: { input: tensor(), scale: weight(), bias: weight(), lshift: optional(weight()) },
+    attrs: { ...fuseRelu },
     shape: sameShape,
   }),
   // ---- fused preprocessing (model_deploy --fuse_preprocess; lowering/fuse-preprocess.ts) ----

@@ -7,6 +7,7 @@ import { UserError } from '@tpu-quant/ir';
 import { activeAttrs, softmaxAttrs } from '../dialect/generated/attrs.js';
 import { roundHalfAwayFromZero, storageRange } from '../quant/rounding.js';
 import { quantize } from '../quant/scales.js';
+import { ACTIVE_FUNCTIONS } from './active-functions.js';
 import { f32Out, floatIn, floatOut, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
 
 /** tpu.Lut: out[i] = table[raw byte of in[i]] (spec §3.10 "Unary activations"). */
@@ -88,22 +89,12 @@ export function softmaxKernel(ctx: KernelContext): NdArray {
   return floatOut(ctx, outShapeOf(ctx), out);
 }
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-const ACTIVE: Readonly<Record<string, (x: number) => number>> = {
-  SIGMOID: sigmoid,
-  TANH: Math.tanh,
-  SILU: (x) => x * sigmoid(x),
-  EXP: Math.exp,
-  LOG: Math.log,
-  SQRT: Math.sqrt,
-  ABS: Math.abs,
-};
-
-/** tpu.Active: f(x) elementwise in float (coeffs are not used by these modes). */
+/** tpu.Active: f(x) elementwise in f64 (active-functions.ts), the result rounded to its type. */
 export function activeKernel(ctx: KernelContext): NdArray {
   const a = activeAttrs(ctx.op);
-  const f = ACTIVE[a.mode];
-  if (!f) throw new UserError('E_UNSUPPORTED_OP', `tpu.Active "${ctx.op.name ?? '?'}" with mode ${a.mode}`, `supported modes: ${Object.keys(ACTIVE).join(', ')}`);
+  const make = ACTIVE_FUNCTIONS[a.mode];
+  if (!make) throw new UserError('E_UNSUPPORTED_OP', `tpu.Active "${ctx.op.name ?? '?'}" with mode ${a.mode}`, `supported modes: ${Object.keys(ACTIVE_FUNCTIONS).join(', ')}`);
+  const f = make(a.coeffs ?? []);
   const x = floatIn(ctx, 0).data as Float32Array;
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);

@@ -9,6 +9,8 @@ import { conv2dKernel } from './conv2d.js';
 import { conv2dOnlyShiftKernel, isOnlyShift } from './bm1684-conv2d.js';
 import { activeKernel, castKernel, lutKernel, reshapeKernel, softmaxKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
+import { batchedMatmulKernel } from './matmul-batched.js';
+import { layerNormKernel, mulConstKernel, scaleKernel } from './float-norm.js';
 import { pool2dKernel } from './pool2d.js';
 import { concatKernel, padKernel, permuteKernel, sliceKernel, upsampleKernel } from './data-movement.js';
 import { addConstKernel, mulKernel, mulShiftKernel, subKernel } from './arith.js';
@@ -22,7 +24,8 @@ const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
   'tpu.Conv2D': (ctx) => (isOnlyShift(ctx.op) ? conv2dOnlyShiftKernel(ctx) : conv2dKernel(ctx)),
   'tpu.Add': addKernel,
   'tpu.Pool2D': pool2dKernel,
-  'tpu.MatMul': matmulKernel,
+  // a right operand of rank > 2 (float act × act) has its own kernel
+  'tpu.MatMul': (ctx) => ((ctx.inputs[1]?.shape.length ?? 2) > 2 ? batchedMatmulKernel(ctx) : matmulKernel(ctx)),
   'tpu.Lut': lutKernel,
   'tpu.Cast': castKernel,
   'tpu.Softmax': softmaxKernel,
@@ -42,6 +45,9 @@ const KERNELS: Readonly<Record<string, (ctx: KernelContext) => NdArray>> = {
   'tpu.RequantInt': requantIntKernel,
   'tpu.ScaleLut': scaleLutKernel,
   'tpu.SwapChannel': swapChannelKernel,
+  'tpu.LayerNorm': layerNormKernel,
+  'tpu.Scale': scaleKernel,
+  'tpu.MulConst': mulConstKernel,
 };
 
 /** Registers every tpu kernel once (a second call, e.g. a package loaded twice, does nothing). */

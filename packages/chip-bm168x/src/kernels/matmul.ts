@@ -2,8 +2,8 @@
 // acc = Σ_k q_in·Wq + bias_i32, y = saturate(RightShiftRound(acc · m, r, HalfUp) + ZPo), per-tensor
 // (m, r) (`multipliers`/`rshifts` of length 1; per-channel when they have N entries). Float: f64 sums,
 // the result rounded to its element type (f32/f16/bf16; an f16/bf16 right operand arrives decoded).
-// Batched right operands and transposed left/output are not handled yet (the lowering keeps
-// such MatMuls float).
+// A right operand of rank > 2 (float act × act) runs matmul-batched.ts; transposed left/output
+// are not handled (the lowering keeps such MatMuls top ops).
 import type { NdArray } from '@tpu-quant/ir';
 import { UserError } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';

@@ -10,8 +10,9 @@
 //   global average pool, follows the same rule (our choice, as the pool form is ours).
 // - Softmax in F16/BF16 → F32 when the axis is longer than LMEM_BANK_BYTES / 2 (spec §3.10
 //   Softmax; bank = local memory / banks from the target table, 8192 elements on BM1684X).
-// - LayerNorm in BF16 on BM1688 → F32; MulConst in F16 whose |const_val| exceeds the F16 range
-//   → F32 (spec §3.10; both stay top ops here, see keptFloatType).
+// - LayerNorm in BF16 on BM1688 / CV186X → F32; MulConst whose |const_val| exceeds the F16 / BF16
+//   range → F32, GELU in F16 / BF16 on BM1684X / BM1690 → F32 (spec §3.10; lower-float-extra.ts,
+//   which lowers the transformer / OCR ops: LayerNorm, GELU, HardSwish, MulConst, Slice, ...).
 // - Conv: the bias stays f32 in F16/BF16 modes, as TPU-MLIR's Conv LoweringF16 asserts ("bias has
 //   to be f32"); only the filter is converted. MatMul converts its bias with the right operand on
 //   BM1684X and BM1690 (`bias_use_fp32 = !(isBM1684X() || isBM1690Family())` in MatMul.cpp); on
@@ -26,6 +27,7 @@ import type { ActiveAttrs } from '../dialect/generated/attrs.js';
 import * as tpu from '../dialect/generated/builders.js';
 import type { LoweringContext } from './context.js';
 import { poolWindow, reduceMeanWindow, type PoolWindow } from './lower-int8.js';
+import { actMatMul, EXTRA_FLOAT_LOWERINGS, layerNormType, mulConstType } from './lower-float-extra.js';
 
 export type FloatModeName = 'F32' | 'F16' | 'BF16';
 
@@ -124,7 +126,8 @@ const matMul: FloatLowering = (op, cx, m) => {
   const a = top.matMulAttrs(op);
   if (a.left_transpose || a.output_transpose || a.hdim_is_batch) return undefined;
   const rv = op.operand(1);
-  if ((rv.type as TensorType).shape.length !== 2) return undefined;
+  // an activation (or batched) right operand: lower-float-extra.ts
+  if ((rv.type as TensorType).shape.length !== 2 || rv.producer?.type !== 'top.Weight') return actMatMul(op, cx, m);
   const right = cx.floatWeight(rv, m.type, op);
   const biasV = op.operands[2];
   if (!right || (!isNone(biasV) && biasV!.producer?.type !== 'top.Weight')) return undefined;
@@ -186,13 +189,15 @@ export const FLOAT_LOWERINGS: Readonly<Record<string, FloatLowering>> = {
   'top.Log': active('LOG'),
   'top.Sqrt': active('SQRT'),
   'top.Abs': active('ABS'),
+  ...EXTRA_FLOAT_LOWERINGS,
 };
 
-const F16_MAX = 65504;
-
-/** The float type a top op kept as a top op computes in (TPU-MLIR's exceptions, module doc). */
+/**
+ * The float type a top op kept as a top op computes in (TPU-MLIR's exceptions, module doc). Only
+ * ops whose lowering refused their operands get here; LayerNorm and MulConst keep their F32 rules.
+ */
 export function keptFloatType(op: Op, m: FloatMode): FloatType {
-  if (op.type === 'top.LayerNorm' && m.name === 'BF16' && m.target.name === 'bm1688') return f32;
-  if (op.type === 'top.MulConst' && m.name === 'F16' && Math.abs(top.mulConstAttrs(op).const_val) > F16_MAX) return f32;
+  if (op.type === 'top.LayerNorm') return layerNormType(m);
+  if (op.type === 'top.MulConst') return mulConstType(m, top.mulConstAttrs(op).const_val);
   return m.type;
 }

@@ -259,14 +259,14 @@ export function softmaxAttrs(op: Op): SoftmaxAttrValues {
 /** Attributes of `tpu.Active` as builders take them; left-out ones get the table's defaults. */
 export interface ActiveAttrs {
   /** enum, required */
-  readonly mode: 'SIGMOID' | 'TANH' | 'SILU' | 'EXP' | 'LOG' | 'SQRT' | 'ABS';
+  readonly mode: 'SIGMOID' | 'TANH' | 'SILU' | 'EXP' | 'LOG' | 'SQRT' | 'ABS' | 'GELU' | 'TGELU' | 'QGELU' | 'HSWISH' | 'HSIGMOID';
   /** f64[], optional */
   readonly coeffs?: readonly number[];
 }
 
 /** Attributes of `tpu.Active` as read back, defaults applied. */
 export interface ActiveAttrValues {
-  mode: 'SIGMOID' | 'TANH' | 'SILU' | 'EXP' | 'LOG' | 'SQRT' | 'ABS';
+  mode: 'SIGMOID' | 'TANH' | 'SILU' | 'EXP' | 'LOG' | 'SQRT' | 'ABS' | 'GELU' | 'TGELU' | 'QGELU' | 'HSWISH' | 'HSIGMOID';
   coeffs?: number[];
 }
 
@@ -616,6 +616,69 @@ export interface RequantIntAxisAttrValues {
 /** Reads the attributes of a `tpu.RequantIntAxis` with defaults applied; throws on another op type. */
 export function requantIntAxisAttrs(op: Op): RequantIntAxisAttrValues {
   return readAttrs<RequantIntAxisAttrValues>(op, tpuOps.ops.RequantIntAxis);
+}
+
+/** Attributes of `tpu.LayerNorm` as builders take them; left-out ones get the table's defaults. */
+export interface LayerNormAttrs {
+  /** i64[], required */
+  readonly normalized_shape: readonly number[];
+  /** si32, required */
+  readonly axis: number;
+  /** f64, required */
+  readonly eps: number;
+}
+
+/** Attributes of `tpu.LayerNorm` as read back, defaults applied. */
+export interface LayerNormAttrValues {
+  normalized_shape: number[];
+  axis: number;
+  eps: number;
+}
+
+/** Reads the attributes of a `tpu.LayerNorm` with defaults applied; throws on another op type. */
+export function layerNormAttrs(op: Op): LayerNormAttrValues {
+  return readAttrs<LayerNormAttrValues>(op, tpuOps.ops.LayerNorm);
+}
+
+/** Attributes of `tpu.MulConst` as builders take them; left-out ones get the table's defaults. */
+export interface MulConstAttrs {
+  /** f64, required */
+  readonly const_val: number;
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+}
+
+/** Attributes of `tpu.MulConst` as read back, defaults applied. */
+export interface MulConstAttrValues {
+  const_val: number;
+  do_relu: boolean;
+  relu_limit: number;
+}
+
+/** Reads the attributes of a `tpu.MulConst` with defaults applied; throws on another op type. */
+export function mulConstAttrs(op: Op): MulConstAttrValues {
+  return readAttrs<MulConstAttrValues>(op, tpuOps.ops.MulConst);
+}
+
+/** Attributes of `tpu.Scale` as builders take them; left-out ones get the table's defaults. */
+export interface ScaleAttrs {
+  /** bool, default false */
+  readonly do_relu?: boolean;
+  /** f64, default -1 */
+  readonly relu_limit?: number;
+}
+
+/** Attributes of `tpu.Scale` as read back, defaults applied. */
+export interface ScaleAttrValues {
+  do_relu: boolean;
+  relu_limit: number;
+}
+
+/** Reads the attributes of a `tpu.Scale` with defaults applied; throws on another op type. */
+export function scaleAttrs(op: Op): ScaleAttrValues {
+  return readAttrs<ScaleAttrValues>(op, tpuOps.ops.Scale);
 }
 
 /** Attributes of `tpu.Preprocess` as builders take them; left-out ones get the table's defaults. */

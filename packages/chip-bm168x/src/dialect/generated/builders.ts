@@ -260,6 +260,50 @@ export function requantIntAxis(b: OpBuilder, operands: RequantIntAxisOperands, a
   return b.build(tpuOps.ops.RequantIntAxis, operands, attrs, opts);
 }
 
+/** Operands of `tpu.LayerNorm`. */
+export interface LayerNormOperands {
+  readonly input: ValueLike;
+  /** usually a top.Weight; top.None when not given. */
+  readonly weight?: ValueLike;
+  /** usually a top.Weight; top.None when not given. */
+  readonly bias?: ValueLike;
+  /** usually a top.Weight; top.None when not given. */
+  readonly table?: ValueLike;
+  /** usually a top.Weight; top.None when not given. */
+  readonly mantissa_table?: ValueLike;
+}
+
+/** `tpu.LayerNorm`: Normalises over the axes from axis on, then weight·x + bias; float only (f32 compute, BF16 stepwise as upstream). Results: output. */
+export function layerNorm(b: OpBuilder, operands: LayerNormOperands, attrs: A.LayerNormAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.LayerNorm, operands, attrs, opts);
+}
+
+/** Operands of `tpu.MulConst`. */
+export interface MulConstOperands {
+  readonly input: ValueLike;
+}
+
+/** `tpu.MulConst`: x · const_val in float (INT8 MulConst is a tpu.MulShift). Results: output. */
+export function mulConst(b: OpBuilder, operands: MulConstOperands, attrs: A.MulConstAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.MulConst, operands, attrs, opts);
+}
+
+/** Operands of `tpu.Scale`. */
+export interface ScaleOperands {
+  readonly input: ValueLike;
+  /** usually a top.Weight. */
+  readonly scale: ValueLike;
+  /** usually a top.Weight. */
+  readonly bias: ValueLike;
+  /** usually a top.Weight; top.None when not given. */
+  readonly lshift?: ValueLike;
+}
+
+/** `tpu.Scale`: x · scale[c] + bias[c] per channel (axis 1) in float; lshift None. Results: output. */
+export function scale(b: OpBuilder, operands: ScaleOperands, attrs: A.ScaleAttrs, opts: SingleResultOptions): Op {
+  return b.build(tpuOps.ops.Scale, operands, attrs, opts);
+}
+
 /** Operands of `tpu.Preprocess`. */
 export interface PreprocessOperands {
   readonly input: ValueLike;
