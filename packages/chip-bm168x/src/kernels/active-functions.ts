@@ -1,5 +1,6 @@
 // The elementwise functions of tpu.Active's float modes (upstream ActiveUtils' getActivateFunc),
-// in f64. GELU uses erf; Math has none, so it is computed here to f64 precision.
+// in f64 (also the INT8 lookup tables of GELU / SiLU / Sigmoid). GELU uses erf; Math has none, so
+// it is computed here to f64 precision (C's std::erf, which upstream calls).
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);

@@ -104,7 +104,8 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
   const f = module.main;
   const castsBefore = countCasts(module);
   // INT8 ops whose INT8 lowering does not apply stay float in the chip's mixing type (§3.8)
-  const mix = FLOAT_TYPES[resolveFpType(opts.chip)] ?? FLOAT_TYPES.F32;
+  const mixName = resolveFpType(opts.chip);
+  const mix = FLOAT_TYPES[mixName];
   let int8 = 0;
   let floatTpu = 0;
   const float = new Map<string, number>();
@@ -161,7 +162,13 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
       keptFloat(op);
       continue;
     }
-    keepFloat(op, cx, mix);
+    // no INT8 form: the op goes to the chip's float type as its float lowering (upstream's
+    // LoweringINT8 calling LoweringF16, e.g. LayerNorm), or stays a top op in it
+    const loweredMix = FLOAT_LOWERINGS[op.type]?.(op, cx, { name: mixName, type: mix, target });
+    if (loweredMix) {
+      replaceKeepingRange(cx, op, loweredMix);
+      floatTpu++;
+    } else keepFloat(op, cx, keptFloatType(op, { name: mixName, type: mix, target }));
     keptFloat(op);
   }
   finish(module, cx, opts.chip, mode);

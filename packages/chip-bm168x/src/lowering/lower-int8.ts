@@ -8,6 +8,7 @@
 import type { Op, TensorType, Value } from '@tpu-quant/ir';
 import { ndarray, tensorType, top } from '@tpu-quant/ir';
 import * as tpu from '../dialect/generated/builders.js';
+import { ACTIVE_FUNCTIONS, sigmoid } from '../kernels/active-functions.js';
 import { avgPoolQuantBM1684X } from '../quant/eltwise.js';
 import { buildLut8 } from '../quant/lut.js';
 import { quantizeMatMulBM1684X } from '../quant/matmul-weights.js';
@@ -156,35 +157,13 @@ function lut(fn: (op: Op) => ((x: number) => number) | undefined): Int8Lowering 
   };
 }
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
 /**
- * erf to f64 precision (C's std::erf, which upstream's GELU table calls): the series
- * 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)), all terms positive; ±1 beyond |x| = 6.
- */
-function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (!(ax < 6)) return Number.isNaN(x) ? x : Math.sign(x);
-  const x2 = ax * ax;
-  let term = ax;
-  let sum = ax;
-  for (let n = 1; n < 500 && term >= sum * 1e-17; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-  }
-  const r = (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
-  return x < 0 ? -r : r;
-}
-
-/**
- * GELU by approx_mode (upstream getActivateFunc: GELU, TGELU, QGELU). Upstream types a GELU's
- * INT8 output by `output_asym` alone, also in an asymmetric module; here it follows the module
- * like every other op.
+ * GELU by approx_mode (upstream getActivateFunc: GELU, TGELU, QGELU), the functions tpu.Active's
+ * float kernels use. Upstream types a GELU's INT8 output by `output_asym` alone, also in an
+ * asymmetric module; here it follows the module like every other op.
  */
 function gelu(mode: string): (x: number) => number {
-  if (mode === 'tanh') return (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-  if (mode === 'sigm') return (x) => x * sigmoid(1.702 * x);
-  return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+  return ACTIVE_FUNCTIONS[mode === 'tanh' ? 'TGELU' : mode === 'sigm' ? 'QGELU' : 'GELU']!([]);
 }
 
 /** upstream `hsigmoid`: max(0, min(1, alpha·x + beta)). */

@@ -168,8 +168,9 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   }
   const pipeline = `convert-top-to-tpu{chip=${processor} mode=${mode}${flags.quantize_table ? ` qtable=${flags.quantize_table}` : ''}${asymmetric ? ' asymmetric=true' : ''}}`;
   log(`lowering: ${pipeline}`);
+  let notInt8: ReadonlyMap<string, number> = new Map();
   try {
-    lowerTopToTpu(module, { chip: processor, mode, quantizeTable: qtable, asymmetric });
+    ({ float: notInt8 } = lowerTopToTpu(module, { chip: processor, mode, quantizeTable: qtable, asymmetric }));
   } catch (e) {
     // The lowering names what it cannot do yet; to the user that is "not available", not a bad input.
     if (isUserError(e) && e.code === 'E_UNSUPPORTED_MODE') notAvailable(`--quantize ${mode}${qtable ? ' with this qtable' : ''} on ${processor}`, e.message);
@@ -179,7 +180,7 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await saveNpz(join(outDir, weightFile), module.weights);
   await atomicWriteFile(tpuMlir, printMlir(module));
-  log(`${summarize(module)}`);
+  log(`${summarize(module, mode === 'INT8' ? notInt8 : new Map())}`);
   log(`tpu mlir saved to ${tpuMlir}, weights to ${join(outDir, weightFile)}`);
   const validate = Boolean(flags.test_input) && !flags.skip_validation;
   const cx: VerifyContext = {
@@ -281,8 +282,11 @@ async function readQtable(file: string, module: Module, calibrated: boolean): Pr
   return qtable;
 }
 
-/** How the lowering went, in one line: tpu ops, top ops left in float, casts. */
-function summarize(module: Module): string {
+/**
+ * How the lowering went, in one line: tpu ops, top ops left in float, and the ops an INT8 run
+ * could not lower to INT8 (now float tpu ops or top ops, by their top type).
+ */
+function summarize(module: Module, notInt8: ReadonlyMap<string, number>): string {
   const tpu = new Map<string, number>();
   const float = new Map<string, number>();
   for (const op of module.main.ops) {
@@ -290,7 +294,8 @@ function summarize(module: Module): string {
     else if (op.type.startsWith('top.') && !['top.Weight', 'top.None', 'top.Input'].includes(op.type)) float.set(op.type, (float.get(op.type) ?? 0) + 1);
   }
   const fmt = (m: Map<string, number>) => [...m].map(([t, n]) => `${t} x${n}`).join(', ') || 'none';
-  return `lowered: ${fmt(tpu)}; left in float: ${fmt(float)}`;
+  const fallbacks = notInt8.size > 0 ? `; not INT8 (float): ${fmt(new Map(notInt8))}` : '';
+  return `lowered: ${fmt(tpu)}; left in float: ${fmt(float)}${fallbacks}`;
 }
 
 function list(names: readonly string[], n = 5): string {
