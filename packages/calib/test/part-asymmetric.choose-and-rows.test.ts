@@ -2,36 +2,15 @@
 // picks, the rows they get (percentile range, threshold max(|v_min|,|v_max|), whatever the
 // method), and the #asym_op section written and read back.
 import { describe, expect, test } from 'vitest';
-import { parseMlir, UserError, type Module } from '@tpu-quant/ir';
+import { UserError } from '@tpu-quant/ir';
 import { chooseAsymOps } from '../src/patterns/index.js';
 import { computeThresholds } from '../src/thresholds/index.js';
 import { formatCaliTable, parseCaliTable } from '../src/tables/index.js';
 import type { TensorSummary } from '../src/stats/types.js';
-
-/** A module of `ops` in order; each reads the ops named in `from` (default: the one before); `ret` are returned. */
-function graph(ops: readonly { type: string; name: string; from?: readonly string[] }[], ret: readonly string[]): Module {
-  const T = 'tensor<1x8xf32>';
-  const ids = new Map<string, string>([['x', '%1']]);
-  const lines = [`    %1 = "top.Input"(%arg0) : (${T}) -> ${T} loc("x")`];
-  let prev = 'x';
-  ops.forEach((op, i) => {
-    const id = `%${i + 2}`;
-    const from = (op.from ?? [prev]).map((n) => ids.get(n)!);
-    lines.push(`    ${id} = "${op.type}"(${from.join(', ')}) : (${from.map(() => T).join(', ')}) -> ${T} loc("${op.name}")`);
-    ids.set(op.name, id);
-    prev = op.name;
-  });
-  lines.push(`    return ${ret.map((n) => ids.get(n)!).join(', ')} : ${ret.map(() => T).join(', ')} loc("ret")`);
-  return parseMlir(`module @p attributes {module.chip = "ALL", module.state = "TOP_F32", module.weight_file = "w.npz"} {
-  func.func @main(%arg0: ${T}) -> (${ret.map(() => T).join(', ')}) {
-${lines.join('\n')}
-  }
-}
-`);
-}
+import { chainModule } from './chain-module.js';
 
 describe('chooseAsymOps (choose_asym_op)', () => {
-  const m = graph(
+  const m = chainModule(
     [
       { type: 'top.Conv', name: 'c0' },
       { type: 'top.SiLU', name: 's1' }, // -> c2, c3: chosen

@@ -1,42 +1,20 @@
 // matchPattern: TPU-MLIR's MatchPattern (spec §10.2) on small top modules built as chains of op
 // types, and the qtable text run_calibration writes from it.
 import { describe, expect, test } from 'vitest';
-import { parseMlir, type Module } from '@tpu-quant/ir';
 import { formatQtable } from '../src/tables/qtable.js';
 import { matchPattern, SUB_BLOCKS } from '../src/patterns/index.js';
-
-/** A module whose ops are `ops` in order; each reads the ops named in `from` (default: the one before). */
-function chain(ops: readonly { type: string; name: string; from?: readonly string[] }[]): Module {
-  const T = 'tensor<1x8xf32>';
-  const ids = new Map<string, string>([['x', '%1']]);
-  const lines = [`    %1 = "top.Input"(%arg0) : (${T}) -> ${T} loc("x")`];
-  let prev = 'x';
-  ops.forEach((op, i) => {
-    const id = `%${i + 2}`;
-    const from = (op.from ?? [prev]).map((n) => ids.get(n)!);
-    lines.push(`    ${id} = "${op.type}"(${from.join(', ')}) : (${from.map(() => T).join(', ')}) -> ${T} loc("${op.name}")`);
-    ids.set(op.name, id);
-    prev = op.name;
-  });
-  lines.push(`    return ${ids.get(prev)} : ${T} loc("ret")`);
-  return parseMlir(`module @p attributes {module.chip = "ALL", module.state = "TOP_F32", module.weight_file = "w.npz"} {
-  func.func @main(%arg0: ${T}) -> (${T}) {
-${lines.join('\n')}
-  }
-}
-`);
-}
+import { chainModule } from './chain-module.js';
 
 const named = (types: readonly string[], prefix: string) => types.map((type, i) => ({ type, name: `${prefix}${i}` }));
 
 describe('matchPattern', () => {
   test('no block and no --part_quantize: nothing (no qtable is written)', () => {
-    expect(matchPattern(chain(named(['top.Conv', 'top.Relu', 'top.MaxPool'], 'op')))).toBeUndefined();
+    expect(matchPattern(chainModule(named(['top.Conv', 'top.Relu', 'top.MaxPool'], 'op')))).toBeUndefined();
   });
 
   test('a BERT block: the Add before each LayerNorm, every GELU, and the MatMul after a GELU', () => {
     const bert = SUB_BLOCKS.get('bert_block')!;
-    const m = chain([{ type: 'top.Conv', name: 'stem' }, ...named(bert, 'b'), ...named(['top.Relu'], 'tail')]);
+    const m = chainModule([{ type: 'top.Conv', name: 'stem' }, ...named(bert, 'b'), ...named(['top.Relu'], 'tail')]);
     const r = matchPattern(m)!;
     expect(r.block).toBe('bert_block');
     expect(r.count).toBe(1);
@@ -49,7 +27,7 @@ describe('matchPattern', () => {
 
   test('the first block in upstream order wins, and occurrences are counted without overlap', () => {
     const vit = SUB_BLOCKS.get('vit_block')!;
-    const r = matchPattern(chain([...named(vit, 'a'), ...named(vit, 'b')]))!;
+    const r = matchPattern(chainModule([...named(vit, 'a'), ...named(vit, 'b')]))!;
     expect(r.block).toBe('vit_block');
     expect(r.count).toBe(2);
     // the Adds before the LayerNorms (0, 21) and the GELU (24) of each block; with < 20 blocks the
@@ -59,7 +37,7 @@ describe('matchPattern', () => {
   });
 
   test('YOLO: SPP (3 MaxPool + Concat) with a yolov7 tail in another order: the window and all it reaches', () => {
-    const m = chain([
+    const m = chainModule([
       { type: 'top.Conv', name: 'c0' },
       { type: 'top.MaxPool', name: 'p1' },
       { type: 'top.MaxPool', name: 'p2' },
@@ -83,14 +61,14 @@ describe('matchPattern', () => {
   });
 
   test('YOLO without a known tail: an empty list (the qtable is still written)', () => {
-    const r = matchPattern(chain(named(['top.MaxPool', 'top.MaxPool', 'top.MaxPool', 'top.Concat', 'top.Conv'], 'y')))!;
+    const r = matchPattern(chainModule(named(['top.MaxPool', 'top.MaxPool', 'top.MaxPool', 'top.Concat', 'top.Conv'], 'y')))!;
     expect(r.block).toBe('yolo_block');
     expect(r.post).toBeUndefined();
     expect(r.floatOps).toEqual([]);
   });
 
   test('--part_quantize: every op but Conv, MatMul and the listed types (top.Input included); presets', () => {
-    const m = chain(named(['top.Conv', 'top.Relu', 'top.Add', 'top.MatMul', 'top.Sigmoid', 'top.AvgPool'], 'o'));
+    const m = chainModule(named(['top.Conv', 'top.Relu', 'top.Add', 'top.MatMul', 'top.Sigmoid', 'top.AvgPool'], 'o'));
     expect(matchPattern(m, { partQuantize: [] })!.floatOps).toEqual(['x', 'o1', 'o2', 'o4', 'o5']);
     expect(matchPattern(m, { partQuantize: ['Add', 'top.Relu'] })!.floatOps).toEqual(['x', 'o4', 'o5']);
     expect(matchPattern(m, { partQuantize: ['N_mode'] })!.floatOps).toEqual(['x']);

@@ -4,37 +4,12 @@
 // and bias columns it reads. Both only where the result stays the same.
 import { describe, expect, test } from 'vitest';
 import {
-  attrToBool, attrToNumber, f32, Func, Module, ndarray, Op, OpBuilder, runPipeline, tensorType, top, verifyModule, type TensorType, type Value,
+  attrToBool, attrToNumber, f32, ndarray, runPipeline, top, verifyModule, type TensorType, type Value,
 } from '@tpu-quant/ir';
-
-interface Built {
-  m: Module;
-  f: Func;
-  b: OpBuilder;
-  x: Value;
-}
-
-function graph(shape: number[]): Built {
-  const m = new Module('t');
-  const f = m.addFunc(new Func('main', { resultTypes: [] }));
-  const b = new OpBuilder(f);
-  const x = top.input(b, { input: f.addArgument(tensorType(shape, f32)) }, {}, { loc: 'x' }).result();
-  return { m, f, b, x };
-}
-
-function ret(g: Built, ...vals: Value[]): void {
-  g.f.append(new Op('func.return', { operands: vals }));
-  g.f.resultTypes.splice(0, g.f.resultTypes.length, ...vals.map((v) => v.type));
-}
+import { data, graph, one, ret, types, type Built } from './canonicalize-graph.js';
 
 const w = (g: Built, name: string, shape: number[]): Value =>
   g.b.weight(name, ndarray('f32', shape, Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => i + 1)));
-const types = (f: Func): string[] => f.ops.map((o) => o.type).filter((t) => t !== 'top.Weight' && t !== 'top.None' && t !== 'func.return');
-const one = (f: Func, type: string): Op => {
-  const ops = f.ops.filter((o) => o.type === type);
-  expect(ops).toHaveLength(1);
-  return ops[0]!;
-};
 
 async function canon(g: Built): Promise<void> {
   await runPipeline(g.m, 'canonicalize');
@@ -120,7 +95,6 @@ describe('MatMulWithBias', () => {
   });
 });
 
-const data = (m: Module, v: Value): number[] => [...(m.weights.get(v.producer!.name!)!.data as Float32Array)];
 
 /** x:[2, 3, 2] · W:[2, 4 + 256] (+ bias), then Slices of the last axis [begin, end). */
 function qkv(ranges: [number, number][], opts: { bias?: boolean; axesForm?: boolean } = {}): { g: Built; outs: Value[] } {
