@@ -201,6 +201,17 @@ function ocrHead(): Module {
   return g.finish(dc.result()).module;
 }
 
+/** Pad (constant 0.5) → Sub of a per-channel weight → reversed Sub of the input (FastestDet's Pad, UltraFace's Sub). */
+function padSub(): Module {
+  const g = new Graph([1, 3, 4, 4]);
+  const b = g.b;
+  const pd = top.pad(b, { input: g.x }, { paddings: [0, 0, 1, 1, 0, 0, 1, 1], val: 0.5, mode: 'constant' }, { loc: 'pd' });
+  const sw = g.weight('sw', ndarray('f32', [1, 3, 1, 1], rand(3, 21, 0.7)));
+  const sb = top.sub(b, { inputs: [pd, sw] }, {}, { loc: 'sb' });
+  const rv = top.sub(b, { inputs: [sb, pd] }, { is_reverse: true, coeff: [1, 0.5] }, { loc: 'rv' });
+  return g.finish(rv.result()).module;
+}
+
 async function runOne(m: Module, shape: number[], out: string): Promise<Float32Array> {
   const x = { x: ndarray('f32', shape, rand(shape.reduce((p, d) => p * d, 1), 17, 2)) };
   return (await (await createSession(m, { backend: 'js' })).run(x)).outputs.get(out)!.data as Float32Array;
@@ -253,6 +264,19 @@ describe.each([
     }
     expect(m.weights.get('dc_b')!.dtype).toBe('f32');
     const got = await runOne(m, [1, 3, 4, 4], mode === 'F32' ? 'dc' : 'dc_f32');
+    expect(cosine(got, ref)).toBeGreaterThan(0.999);
+    expect(relErr(got, ref)).toBeLessThan(tol);
+  });
+
+  it('Pad and Sub (a weight side, is_reverse with coeff) as tpu ops in the mode, output within rounding', async () => {
+    const ref = await runOne(padSub(), [1, 3, 4, 4], 'rv');
+    const m = padSub();
+    const rep = lowerTopToTpu(m, { chip, mode });
+    expect([...rep.float.keys()]).toEqual([]);
+    expect(opTypes(m).filter((o) => !o.startsWith('tpu.Cast'))).toEqual(['top.Input', 'tpu.Pad', 'tpu.Sub', 'tpu.Sub']);
+    for (const n of ['pd', 'sb', 'rv']) expect(elementOf(m, n)).toBe(t);
+    const got = await runOne(m, [1, 3, 4, 4], mode === 'F32' ? 'rv' : 'rv_f32');
+    expect(got.length).toBe(3 * 6 * 6);
     expect(cosine(got, ref)).toBeGreaterThan(0.999);
     expect(relErr(got, ref)).toBeLessThan(tol);
   });

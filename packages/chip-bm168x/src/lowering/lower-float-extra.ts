@@ -169,6 +169,24 @@ const mul: FloatLowering = (op, cx, m) => {
   return tpu.mul(cx.b, { inputs: inputs as Value[] }, { do_relu: a.do_relu, relu_limit: a.relu_limit }, at(op, cx, m.type)).result();
 };
 
+/** Sub: a weight operand stored in the mode's type; coeff and is_reverse as the top op has them. */
+const sub: FloatLowering = (op, cx, m) => {
+  const a = top.subAttrs(op);
+  if (op.operands.length !== 2 || !staticShape(op)) return undefined;
+  const inputs = op.operands.map((v) => operandIn(cx, v, m.type, op));
+  if (inputs.some((v) => v === undefined)) return undefined;
+  const attrs = { is_reverse: a.is_reverse, do_relu: a.do_relu, relu_limit: a.relu_limit, ...(a.coeff ? { coeff: a.coeff } : {}) };
+  return tpu.sub(cx.b, { inputs: inputs as Value[] }, attrs, at(op, cx, m.type)).result();
+};
+
+/** Pad by constant paddings: tpu.Pad in the mode's type, the pad value a real number. */
+const pad: FloatLowering = (op, cx, m) => {
+  const a = top.padAttrs(op);
+  if (!staticShape(op) || a.paddings.length === 0 || isWeight(op.operand(0))) return undefined;
+  const input = cx.float(op.operand(0), m.type);
+  return tpu.pad(cx.b, { input }, { paddings: a.paddings, val: a.val, mode: a.mode }, at(op, cx, m.type)).result();
+};
+
 const upsample: FloatLowering = (op, cx, m) => {
   const a = top.upsampleAttrs(op);
   if (!staticShape(op) || isWeight(op.operand(0))) return undefined;
@@ -209,6 +227,8 @@ export const EXTRA_FLOAT_LOWERINGS: Readonly<Record<string, FloatLowering>> = {
   'top.Permute': permute,
   'top.Concat': concat,
   'top.Mul': mul,
+  'top.Sub': sub,
+  'top.Pad': pad,
   'top.Upsample': upsample,
   'top.Deconv': deconv,
 };
