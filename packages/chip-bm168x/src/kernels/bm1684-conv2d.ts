@@ -11,7 +11,8 @@ import type { NdArray, Op } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { conv2DAttrs } from '../dialect/generated/attrs.js';
 import { storageRange } from '../quant/rounding.js';
-import { clamp, exactWeight, f32Out, nchw, operandData, operandQuant, outShapeOf, quantOf } from './common.js';
+import { clamp, exactWeight, f32Out, operandData, operandQuant, quantOf } from './common.js';
+import { convGeometry } from './conv2d.js';
 
 /** Whether a tpu.Conv2D requantizes by shift only (BM1684 INT8). */
 export function isOnlyShift(op: Op): boolean {
@@ -35,15 +36,7 @@ export function conv2dOnlyShiftKernel(ctx: KernelContext): NdArray {
   const x = operandData(ctx, 0).data as Float32Array;
   const w = operandData(ctx, 1).data as Float32Array;
   const bias = ctx.inputs[2] ? exactWeight(ctx, 2) : undefined;
-  const [n, ic, ih, iw] = nchw(operandData(ctx, 0).shape);
-  const shape = outShapeOf(ctx);
-  const [, oc, oh, ow] = nchw(shape);
-  const [kh, kw] = a.kernel_shape as [number, number];
-  const [sh, sw] = a.strides as [number, number];
-  const [dh, dw] = (a.dilations ?? [1, 1]) as [number, number];
-  const [pt, pl] = a.pads as [number, number];
-  const icg = ic / a.group;
-  const ocg = oc / a.group;
+  const { n, ic, ih, iw, shape, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, icg, ocg } = convGeometry(ctx, a);
   const rshift = a.rshift;
   let [lo, hi] = storageRange(outQ);
   if (a.do_relu) lo = Math.max(lo, 0);

@@ -9,6 +9,29 @@ import type { KernelContext } from '@tpu-quant/runtime';
 import { conv2DAttrs } from '../dialect/generated/attrs.js';
 import { clamp, exactWeight, floatIn, floatOut, mulShiftHalfUp, nchw, operandData, operandQuant, outShapeOf, quantOf, reluBounds } from './common.js';
 
+/** A 2-D conv's (or deconv's) geometry: NCHW input and result dims, kernel, strides, dilations, leading pads, channels per group. */
+export interface ConvGeometry {
+  readonly n: number; readonly ic: number; readonly ih: number; readonly iw: number;
+  readonly shape: readonly number[]; readonly oc: number; readonly oh: number; readonly ow: number;
+  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number;
+  readonly dh: number; readonly dw: number; readonly pt: number; readonly pl: number;
+  readonly icg: number; readonly ocg: number;
+}
+
+export function convGeometry(
+  ctx: KernelContext,
+  a: { kernel_shape: readonly number[]; strides: readonly number[]; dilations?: readonly number[]; pads: readonly number[]; group: number },
+): ConvGeometry {
+  const [n, ic, ih, iw] = nchw(operandData(ctx, 0).shape);
+  const shape = outShapeOf(ctx);
+  const [, oc, oh, ow] = nchw(shape);
+  const [kh, kw] = a.kernel_shape as [number, number];
+  const [sh, sw] = a.strides as [number, number];
+  const [dh, dw] = (a.dilations?.length === 2 ? a.dilations : [1, 1]) as [number, number];
+  const [pt, pl] = a.pads as [number, number];
+  return { n, ic, ih, iw, shape, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, icg: ic / a.group, ocg: oc / a.group };
+}
+
 export function conv2dKernel(ctx: KernelContext): NdArray {
   const op = ctx.op;
   const a = conv2DAttrs(op);
@@ -16,16 +39,7 @@ export function conv2dKernel(ctx: KernelContext): NdArray {
   const x = floatIn(ctx, 0).data as Float32Array;
   const w = floatIn(ctx, 1).data as Float32Array;
   const bias = ctx.inputs[2] ? exactWeight(ctx, 2) : undefined;
-  const [n, ic, ih, iw] = nchw(operandData(ctx, 0).shape);
-  const shape = outShapeOf(ctx);
-  const [, oc, oh, ow] = nchw(shape);
-  const [kh, kw] = a.kernel_shape as [number, number];
-  const [sh, sw] = a.strides as [number, number];
-  const [dh, dw] = (a.dilations ?? [1, 1]) as [number, number];
-  const [pt, pl] = a.pads as [number, number];
-  const g = a.group;
-  const icg = ic / g;
-  const ocg = oc / g;
+  const { n, ic, ih, iw, shape, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, icg, ocg } = convGeometry(ctx, a);
   const outQ = quantOf(ctx.outputTypes[0]);
   const inZp = operandQuant(op, 0)?.zeroPoint ?? 0;
   const mult = a.multiplier;

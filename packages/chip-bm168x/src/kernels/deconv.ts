@@ -7,8 +7,8 @@ import type { NdArray } from '@tpu-quant/ir';
 import { ndarray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { deconvAttrs } from '../dialect/generated/attrs.js';
-import { exactWeight, floatIn, floatOut, nchw, operandData, operandQuant, outShapeOf } from './common.js';
-import { floatRelu } from './conv2d.js';
+import { exactWeight, floatIn, floatOut, operandData, operandQuant } from './common.js';
+import { convGeometry, floatRelu } from './conv2d.js';
 
 export function deconvKernel(ctx: KernelContext): NdArray {
   const a = deconvAttrs(ctx.op);
@@ -18,16 +18,7 @@ export function deconvKernel(ctx: KernelContext): NdArray {
   const w = exactWeight(ctx, 1) ?? (operandData(ctx, 1).data as Float32Array);
   const bias = ctx.inputs[2] ? exactWeight(ctx, 2) : undefined;
   const zx = operandQuant(ctx.op, 0)?.zeroPoint ?? 0;
-  const [n, ic, ih, iw] = nchw(x.shape);
-  const shape = outShapeOf(ctx);
-  const [, oc, oh, ow] = nchw(shape);
-  const [kh, kw] = a.kernel_shape as [number, number];
-  const [sh, sw] = a.strides as [number, number];
-  const [dh, dw] = (a.dilations?.length === 2 ? a.dilations : [1, 1]) as [number, number];
-  const [pt, pl] = a.pads as [number, number];
-  const g = a.group;
-  const icg = ic / g;
-  const ocg = oc / g;
+  const { n, ic, ih, iw, shape, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, icg, ocg } = convGeometry(ctx, a);
   const acc = new Float64Array(n * oc * oh * ow);
   for (let b = 0; b < n; b++) {
     for (let c = 0; c < ic; c++) {
