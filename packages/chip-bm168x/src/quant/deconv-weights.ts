@@ -3,18 +3,12 @@
 // Conv's: the filter is signed when any weight is negative *or* there is a bias; no `to_all_int8`
 // shortcut; the per-channel requant is not on the op but in a following tpu.RequantIntAxis, packed
 // as [multiplier, −rshift, output zero point] per channel.
-import { findMinMax } from './conv-weights.js';
+import { findMinMax, type ConvQuantInput } from './conv-weights.js';
 import { getScaleAndShift } from './multiplier.js';
 import { clampInt32, roundHalfAwayFromZero, toInt8, toUint8 } from './rounding.js';
 
-export interface DeconvQuantInput {
-  /** Float32 filter [oc, ic/g, kh, kw] (oc outermost). */
-  readonly filter: ArrayLike<number>;
-  readonly oc: number;
-  readonly bias?: ArrayLike<number>;
-  readonly inScale: number;
-  readonly inZeroPoint?: number;
-  readonly outScale: number;
+/** A conv's quantization input (filter [oc, ic/g, kh, kw], oc outermost) without table weight scales, plus the output zero point. */
+export interface DeconvQuantInput extends Omit<ConvQuantInput, 'weightScales'> {
   readonly outZeroPoint?: number;
 }
 
