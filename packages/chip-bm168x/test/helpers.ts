@@ -1,7 +1,8 @@
 // Test helpers: a tiny top-module builder for the calibration and lowering tests (one function, one
-// input `x`, ops added by the generated top builders, named by their loc) and seeded random data.
+// input `x`, ops added by the generated top builders, named by their loc), the lowering tests'
+// small CNN, and seeded random data.
 import type { Module, NdArray, Value } from '@tpu-quant/ir';
-import { f32, Func, Module as IrModule, Op, OpBuilder, tensorType, top } from '@tpu-quant/ir';
+import { f32, Func, Module as IrModule, ndarray, Op, OpBuilder, tensorType, top } from '@tpu-quant/ir';
 import { calibratedOf, type CalibrationRow } from '../src/index.js';
 
 export class Graph {
@@ -60,4 +61,31 @@ export function rand(n: number, seed: number, scale = 1, offset = 0): Float32Arr
     out[i] = ((s / 2 ** 32) * 2 - 1) * scale + offset;
   }
   return out;
+}
+
+/**
+ * The lowering tests' small CNN: conv `c1` (ReLU6) -> {depthwise conv `c2`, 1x1 conv `c3`} -> add
+ * `sum` -> sigmoid `sig` -> avgpool `pool` -> flatten `flat` -> matmul `fc`, returned (and a
+ * softmax `prob` after it, returned too, when asked).
+ */
+export function smallCnn(o: { softmax?: boolean } = {}): Module {
+  const g = new Graph([1, 4, 8, 8]);
+  const b = g.b;
+  const w1 = g.weight('w1', ndarray('f32', [8, 4, 3, 3], rand(8 * 36, 1, 0.3)));
+  const b1 = g.weight('b1', ndarray('f32', [8], rand(8, 2, 0.1)));
+  const c1 = top.conv(b, { input: g.x, filter: w1, bias: b1 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], do_relu: true, relu_limit: 6 }, { loc: 'c1' });
+  const w2 = g.weight('w2', ndarray('f32', [8, 1, 3, 3], rand(72, 3, 0.5)));
+  const c2 = top.conv(b, { input: c1, filter: w2 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 }, { loc: 'c2' });
+  const w3 = g.weight('w3', ndarray('f32', [8, 8, 1, 1], rand(64, 4, 0.4)));
+  const c3 = top.conv(b, { input: c1, filter: w3 }, { kernel_shape: [1, 1] }, { loc: 'c3' });
+  const s = top.add(b, { inputs: [c2, c3] }, {}, { loc: 'sum' });
+  const sg = top.sigmoid(b, { input: s }, {}, { loc: 'sig' });
+  const p = top.avgPool(b, { input: sg }, { kernel_shape: [8, 8] }, { loc: 'pool' });
+  const fl = top.flatten(b, { input: p }, { start_dim: 1 }, { loc: 'flat' });
+  const w4 = g.weight('w4', ndarray('f32', [8, 5], rand(40, 5, 1)));
+  const b4 = g.weight('b4', ndarray('f32', [5], rand(5, 6, 0.2)));
+  const fc = top.matMul(b, { input: fl, right: w4, bias: b4 }, {}, { loc: 'fc' });
+  if (!o.softmax) return g.finish(fc.result()).module;
+  const sm = top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' });
+  return g.finish(fc.result(), sm.result()).module;
 }
