@@ -12,7 +12,7 @@ import { importCalibration, propagateCalibration } from '@tpu-quant/chip-bm168x'
 import { runPipeline, type NdArray } from '@tpu-quant/ir';
 import { createSession, type Session } from '@tpu-quant/runtime';
 import { importSharedMobilenet, sharedMobilenetPaths } from './shared-mobilenet.js';
-import { median, printTable } from './stats.js';
+import { median, printTable, timePair } from './stats.js';
 
 export interface DeployBenchOptions {
   readonly assets: string;
@@ -83,21 +83,3 @@ export async function deployBenchmark(o: DeployBenchOptions): Promise<void> {
   }
 }
 
-/** Medians of two functions timed alternately, after two warm-ups of each. */
-async function timePair(a: () => Promise<unknown>, b: () => Promise<unknown>, runs: number): Promise<[number, number]> {
-  for (let i = 0; i < 2; i++) {
-    await a();
-    await b();
-  }
-  const ta: number[] = [];
-  const tb: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    let t0 = performance.now();
-    await a();
-    ta.push(performance.now() - t0);
-    t0 = performance.now();
-    await b();
-    tb.push(performance.now() - t0);
-  }
-  return [median(ta), median(tb)];
-}

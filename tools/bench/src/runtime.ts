@@ -11,7 +11,7 @@ import { ndarray, runPipeline } from '@tpu-quant/ir';
 import type { Session } from '@tpu-quant/runtime';
 import { createSession } from '@tpu-quant/runtime';
 import * as ort from 'onnxruntime-node';
-import { median, printTable } from './stats.js';
+import { median, printTable, timePair } from './stats.js';
 
 export interface RuntimeBenchOptions {
   /** Root of the shared assets (models/ under it). */
@@ -67,25 +67,6 @@ async function timeIt(fn: () => Promise<unknown>, o: RuntimeBenchOptions): Promi
     times.push(performance.now() - s);
   }
   return { ms: median(times), runs };
-}
-
-/** Two functions timed alternately (so drift and noise hit both alike); medians of each. */
-async function timePair(a: () => Promise<unknown>, b: () => Promise<unknown>, runs: number): Promise<[number, number]> {
-  for (let i = 0; i < 2; i++) {
-    await a();
-    await b();
-  }
-  const ta: number[] = [];
-  const tb: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    let s = performance.now();
-    await a();
-    ta.push(performance.now() - s);
-    s = performance.now();
-    await b();
-    tb.push(performance.now() - s);
-  }
-  return [median(ta), median(tb)];
 }
 
 const batchOf = (x: NdArray, n: number): NdArray<'f32'> => {

@@ -10,6 +10,25 @@ export async function medianMs(fn: () => unknown, runs = 20, warmup = 3): Promis
   return median(times);
 }
 
+/** Two functions timed alternately (so drift and noise hit both alike) after two warm-ups of each; medians of each. */
+export async function timePair(a: () => Promise<unknown>, b: () => Promise<unknown>, runs: number): Promise<[number, number]> {
+  for (let i = 0; i < 2; i++) {
+    await a();
+    await b();
+  }
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await a();
+    ta.push(performance.now() - t0);
+    t0 = performance.now();
+    await b();
+    tb.push(performance.now() - t0);
+  }
+  return [median(ta), median(tb)];
+}
+
 export function median(values: readonly number[]): number {
   const v = [...values].sort((a, b) => a - b);
   const mid = v.length >> 1;
