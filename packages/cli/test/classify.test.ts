@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { preprocessConfig, preprocessImage } from '@tpu-quant/calib';
-import { main } from '../src/main.js';
 import { asset, HAVE_ASSETS } from './assets.js';
+import { runInProcess } from './in-process.js';
 import { runCli } from './run-cli.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -135,14 +135,10 @@ describe.skipIf(!HAVE_ASSETS)('classify with the shared MobileNetV2 on imagenet-
 
 describe('classify: bad inputs are one-line user errors', () => {
   let err = '';
-  afterEach(() => vi.restoreAllMocks());
   async function run(...args: string[]): Promise<number> {
-    err = '';
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const code = await main(['classify', ...args]);
-    vi.restoreAllMocks();
-    return code;
+    const r = await runInProcess(['classify', ...args]);
+    err = r.stderr;
+    return r.code;
   }
   function expectError(code: number, id: string): void {
     expect(code).toBe(2);

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { main } from '../src/main.js';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { loadMlirModule } from '../src/model-files.js';
 import { asset, HAVE_ASSETS } from './assets.js';
+import { runInProcess } from './in-process.js';
 import { runCli } from './run-cli.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -136,14 +136,10 @@ describe.skipIf(!HAVE_ASSETS)('detect with YOLOX-Nano on dog.jpg', () => {
 
 describe('detect: bad inputs are one-line user errors', () => {
   let err = '';
-  afterEach(() => vi.restoreAllMocks());
   async function run(...args: string[]): Promise<number> {
-    err = '';
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const code = await main(['detect', ...args]);
-    vi.restoreAllMocks();
-    return code;
+    const r = await runInProcess(['detect', ...args]);
+    err = r.stderr;
+    return r.code;
   }
   function expectError(code: number, id: string): void {
     expect(code).toBe(2);

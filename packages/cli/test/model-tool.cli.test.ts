@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { bmodelModel, bmodelNet, bmodelStage, bmodelTensor, writeBmodel } from '@tpu-quant/bmodel';
 import { cppFloat } from '../src/commands/model-tool.js';
-import { main } from '../src/main.js';
+import { runInProcess } from './in-process.js';
 import { expectUserError, runCli } from './run-cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tpuq-model-tool-'));
@@ -74,21 +74,6 @@ describe('tpu-quant model_tool', () => {
     expectUserError(await runInProcess(['model_tool']), 'E_BAD_FLAG');
   });
 });
-
-async function runInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 test('cppFloat prints as C++ streams do (%g)', () => {
   expect([1, 0.5, 53.475936889648438, 1 / 3, 1e-7, 1234567, 0.0001, 100000].map(cppFloat))
