@@ -1,0 +1,4 @@
+// @tpu-quant/mixprec: mixed-precision tools that write TPU-MLIR quantize tables (qtables).
+// Lowering and integer simulation come from the chip package registered in ir's target registry;
+// this package never imports a chip package.
+export {};
