@@ -26,6 +26,8 @@ export interface ExecRequest {
   readonly capture?: 'all' | readonly string[];
   readonly observer?: (name: string, value: NdArray, op: Op) => void;
   readonly override?: (name: string) => OverrideFn | undefined;
+  /** RunOptions.outputMemory. */
+  readonly outputMemory?: (name: string, elements: number) => Float32Array | undefined;
 }
 
 export interface OpTime {
@@ -44,7 +46,11 @@ export interface ExecStats {
 
 export function execute(env: ExecEnv, req: ExecRequest): { tensors: Map<string, NdArray>; stats: ExecStats } {
   const { slots } = req;
-  const tracker = new BufferTracker(env.pool, req.foreign);
+  // memory the caller provided for results (outputMemory) is foreign too: never reused, never
+  // overwritten in place by a later op
+  const provided = new Set<ArrayBufferLike>();
+  const foreign = req.outputMemory ? { has: (b: ArrayBufferLike) => provided.has(b) || req.foreign.has(b) } : req.foreign;
+  const tracker = new BufferTracker(env.pool, foreign);
   const all = req.capture === 'all';
   const wanted = new Set(all ? [] : (req.capture ?? []));
   const tensors = new Map<string, NdArray>();
@@ -55,8 +61,19 @@ export function execute(env: ExecEnv, req: ExecRequest): { tensors: Map<string, 
     const inputs = step.inputs.map((s) => slots[s]);
     const taken: ArrayBufferLike[] = [];
     let reused = false;
+    // a single-result step's first allocation is offered to the caller (who sees the size)
+    let offer = req.outputMemory && step.names.length === 1 ? step.names[0] : undefined;
     const alloc = (shape: readonly number[], o?: AllocOptions): NdArray<'f32'> => {
       const n = size(shape);
+      if (offer !== undefined) {
+        const mem = req.outputMemory!(offer, n);
+        offer = undefined;
+        if (mem && mem.length === n) {
+          provided.add(mem.buffer);
+          if (o?.zeroed) mem.fill(0);
+          return f32(shape, mem);
+        }
+      }
       const x = inputs[0];
       // in place: the plan allows it and no other live tensor shares the input's memory
       if (!o?.zeroed && !reused && env.inPlace[i] && x && x.data instanceof Float32Array && x.data.length === n && tracker.sole(x)) {

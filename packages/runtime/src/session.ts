@@ -50,6 +50,15 @@ export interface RunOptions {
    * value's memory may be reused after the call returns: copy what you keep.
    */
   readonly observer?: (name: string, value: NdArray, op: Op) => void;
+  /**
+   * Memory for an activation, offered by the caller (an observer that would copy it anyway):
+   * asked once per single-result op, with the result's name and element count, before its
+   * kernel runs; a returned array of that length receives the result when the kernel allocates
+   * through the session (most do), and the run never reuses or overwrites it. The result may
+   * still land elsewhere (views, kernels with memory of their own): compare `value.data`.
+   * Ignored by sessions with threads > 1 and by the ort backend.
+   */
+  readonly outputMemory?: (name: string, elements: number) => Float32Array | undefined;
   /** Replace tensors (activations or weights, by name) in flight, for this run only. */
   readonly overrides?: ReadonlyMap<string, OverrideFn>;
 }
@@ -277,9 +286,11 @@ class JsSession implements Session {
 
   private exec(steps: readonly number[], slots: (NdArray | undefined)[], foreign: Set<ArrayBufferLike>, opts: RunOptions): Map<string, NdArray> {
     const env = { plan: this.plan, inPlace: this.memory.inPlace, weights: this.weights, pool: this.pool };
-    const req = { steps, slots, foreign, capture: opts.capture, observer: opts.observer, override: this.overrideOf(opts) };
     // a failed team throws here; one still starting lends the workers that are up
     const team = this.team?.usable() ? this.team : undefined;
+    // split ops write their results from the team's workers, into shared memory only
+    const outputMemory = team ? undefined : opts.outputMemory;
+    const req = { steps, slots, foreign, capture: opts.capture, observer: opts.observer, override: this.overrideOf(opts), outputMemory };
     let r: ReturnType<typeof execute>;
     if (team) {
       team.begin();
