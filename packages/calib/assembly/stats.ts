@@ -60,7 +60,21 @@ const ABS: v128 = i32x4(0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff);
  * f32 max, f64 sum, f64 sumAbs, i32 nonZero, i32 count hi, i32 count lo.
  */
 export function moments(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: usize, loOut: usize): void {
+  momentsOf(p, n, out, hc, lc, hiOut, loOut, 0, 0, 0, 0, false);
+}
+
+/**
+ * moments and, in the same pass, histogram(p, n, w, counts, bins, stride): the collector's guess
+ * that this sample's histogram keeps the range of the last one (it does unless |x| grows past
+ * it), which saves a pass over x.
+ */
+export function momentsHistogram(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: usize, loOut: usize, w: f32, counts: usize, bins: i32, stride: i32): void {
+  momentsOf(p, n, out, hc, lc, hiOut, loOut, w, counts, bins, stride, true);
+}
+
+@inline function momentsOf(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: usize, loOut: usize, w: f32, counts: usize, bins: i32, stride: i32, binning: bool): void {
   const H = f32x4.splat(hc), L = f32x4.splat(lc);
+  const W = f32x4.splat(w), BF = f32x4.splat(<f32>bins), bases = tableBases(counts, stride);
   const end = at(p, n & -4), last = at(p, n);
   let mn = f32x4.splat(Infinity), mx = f32x4.splat(-Infinity);
   let s0 = f64x2.splat(0), s1 = f64x2.splat(0), t0 = f64x2.splat(0), t1 = f64x2.splat(0), nz = i32x4.splat(0);
@@ -90,6 +104,7 @@ export function moments(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: u
     t0 = f64x2.add(t0, f64x2.promote_low_f32x4(a));
     t1 = f64x2.add(t1, f64x2.promote_low_f32x4(high(a)));
     nz = i32x4.sub(nz, i32x4.ne(a, i32x4.splat(0)));
+    if (binning) binVector(a, W, BF, bases);
     p += 16;
   } while (p < end);
   const m0 = f32x4.extract_lane(mn, 0), m1 = f32x4.extract_lane(mn, 1), m2 = f32x4.extract_lane(mn, 2), m3 = f32x4.extract_lane(mn, 3);
@@ -110,6 +125,7 @@ export function moments(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: u
     nonZero += <i32>((bits(x) & 0x7fffffff) != 0);
     hi = push(hi, x, x > hc);
     lo = push(lo, x, x < lc);
+    if (binning) binScalar(x, w, counts, bins);
   }
   store<i32>(out, <i32>(hi - hiOut) >> 2, 28);
   store<i32>(out, <i32>(lo - loOut) >> 2, 32);
@@ -152,7 +168,10 @@ export function tails(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: usi
 }
 
 @inline function bump(counts: usize, bin: i32): void {
-  const addr = at(counts, bin);
+  bumpAt(at(counts, bin));
+}
+
+@inline function bumpAt(addr: usize): void {
   store<i32>(addr, load<i32>(addr) + 1);
 }
 
@@ -162,28 +181,43 @@ export function tails(p: usize, n: i32, out: usize, hc: f32, lc: f32, hiOut: usi
  * Lane k of each vector counts into its own table at counts + k * stride slots (stride >= bins + 1;
  * the caller sums the four): increments of one bin by neighbouring values (ReLU zeros, small
  * values) then do not wait on each other's store. stride 0: one table.
+ * The vector loop turns bins into addresses without i32x4.trunc_sat (which V8 expands to a
+ * NaN/overflow-fixing sequence): y = floor(q + 0.5) is an integer below 2^23 when y < bins
+ * (false for NaN), and then y + 2^23 holds y in its low mantissa bits, exactly (2x bumps 20% faster).
  */
 export function histogram(p: usize, n: i32, w: f32, counts: usize, bins: i32, stride: i32): void {
-  const W = f32x4.splat(w), B = i32x4.splat(bins);
-  const c1 = at(counts, stride), c2 = at(counts, 2 * stride), c3 = at(counts, 3 * stride);
+  const W = f32x4.splat(w), BF = f32x4.splat(<f32>bins), bases = tableBases(counts, stride);
   const end = at(p, n & -4), last = at(p, n);
   if (p < end) do {
-    const q = f32x4.div(v128.and(v128.load(p), ABS), W);
-    // q + 0.5 >= 0, where truncation is floor
-    let b = i32x4.trunc_sat_f32x4_s(f32x4.add(q, f32x4.splat(0.5)));
-    // past the last bin, or NaN (which truncates to 0): the overflow slot
-    b = v128.bitselect(b, B, v128.and(i32x4.lt_u(b, B), f32x4.eq(q, q)));
-    bump(counts, i32x4.extract_lane(b, 0));
-    bump(c1, i32x4.extract_lane(b, 1));
-    bump(c2, i32x4.extract_lane(b, 2));
-    bump(c3, i32x4.extract_lane(b, 3));
+    binVector(v128.and(v128.load(p), ABS), W, BF, bases);
     p += 16;
   } while (p < end);
-  for (; p < last; p += 4) {
-    const q = Mathf.abs(load<f32>(p)) / w;
-    const b = <i32>Mathf.floor(q + 0.5); // i32.trunc_sat_f32_s
-    bump(counts, select(b, bins, (<u32>b < <u32>bins) & (q == q)));
-  }
+  for (; p < last; p += 4) binScalar(load<f32>(p), w, counts, bins);
+}
+
+/** Each lane's table (see histogram), less the exponent bits of y + 2^23, shifted as the addresses are. */
+@inline function tableBases(counts: usize, stride: i32): v128 {
+  return i32x4.sub(i32x4(<i32>counts, <i32>at(counts, stride), <i32>at(counts, 2 * stride), <i32>at(counts, 3 * stride)), i32x4.splat(0x4b000000 << 2));
+}
+
+/** Counts the four |x| of `a` (W: the bin width, BF: the bin number, as f32 vectors). */
+@inline function binVector(a: v128, W: v128, BF: v128, bases: v128): void {
+  const MAGIC = f32x4.splat(8388608.0);
+  const y = f32x4.floor(f32x4.add(f32x4.div(a, W), f32x4.splat(0.5)));
+  // past the last bin, or NaN: the overflow slot (bin = bins)
+  const yb = v128.bitselect(f32x4.add(y, MAGIC), f32x4.add(BF, MAGIC), f32x4.lt(y, BF));
+  const addr = i32x4.add(i32x4.shl(yb, 2), bases);
+  bumpAt(<usize>i32x4.extract_lane(addr, 0));
+  bumpAt(<usize>i32x4.extract_lane(addr, 1));
+  bumpAt(<usize>i32x4.extract_lane(addr, 2));
+  bumpAt(<usize>i32x4.extract_lane(addr, 3));
+}
+
+/** Counts |x| in table 0. */
+@inline function binScalar(x: f32, w: f32, counts: usize, bins: i32): void {
+  const q = Mathf.abs(x) / w;
+  const b = <i32>Mathf.floor(q + 0.5); // i32.trunc_sat_f32_s
+  bump(counts, select(b, bins, (<u32>b < <u32>bins) & (q == q)));
 }
 
 /**

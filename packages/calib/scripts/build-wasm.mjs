@@ -6,7 +6,10 @@ import { compileAssemblyScript } from '@tpu-quant/runtime';
 import { fileURLToPath } from 'node:url';
 
 try {
-  await compileAssemblyScript({ root: fileURLToPath(new URL('..', import.meta.url)), entry: 'assembly/stats.ts', outFile: 'wasm/stats.wasm' });
+  // src/stats/wasm/wasm-scan.ts's STATS_ASC_ARGS: a shared memory, imported
+  const statsArgs = ['--importMemory', '--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'];
+  await compileAssemblyScript({ root: fileURLToPath(new URL('..', import.meta.url)), entry: 'assembly/stats.ts', outFile: 'wasm/stats.wasm', extraArgs: statsArgs });
+  await compileAssemblyScript({ root: fileURLToPath(new URL('..', import.meta.url)), entry: 'assembly/tune.ts', outFile: 'wasm/tune.wasm' });
 } catch (e) {
   console.error(e.message);
   process.exit(1);

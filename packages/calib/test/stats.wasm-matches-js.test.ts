@@ -78,6 +78,93 @@ describe('wasm kernels match the js loops', () => {
     }
   });
 
+  test('histogram: values at and beside the bin edges, huge and tiny ones, many bins', () => {
+    // the vector loop's floor-and-exponent arithmetic against the reference, on the values where
+    // a rounding slip would move a count: q = |x| / w at k + 0.5 and one float32 ulp either side
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    const step = (v: number, d: number) => ((f32[0] = v), (u32[0] = u32[0]! + d), f32[0]!);
+    for (const [th, bins, n] of [[6, 2048, 40000], [1.7, 2048, 33000], [0.37, 65536, 40004]] as const) {
+      const w = Math.fround(th / (bins - 1));
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const k = Math.floor(rnd() * (bins + 2));
+        const edge = Math.fround((k + 0.5) * w);
+        const r = rnd();
+        const v = r < 0.3 ? edge : r < 0.55 ? step(edge, -1) : r < 0.8 ? step(edge, 1) : r < 0.85 ? 3e38 * rnd() : r < 0.9 ? 1e-40 * rnd() : r < 0.95 ? 0 : th;
+        x[i] = rnd() < 0.5 ? -v : v;
+      }
+      x[7] = Infinity;
+      x[8] = NaN;
+      js.load(x);
+      wasm.load(x);
+      const zeros = n - js.moments().nonZero;
+      const a = new Float64Array(bins);
+      const b = new Float64Array(bins);
+      js.histogram(th, a, zeros);
+      wasm.histogram(th, b, zeros);
+      expect(b.reduce((s, c) => s + c, 0), `th ${th} bins ${bins}`).toBeGreaterThan(n / 2);
+      expect([...b], `th ${th} bins ${bins}`).toEqual([...a]);
+    }
+  });
+
+  test.each(SIZES)('histogram counted in the moments pass (guessed range), n = %i', (n) => {
+    const x = awkward(n);
+    js.load(x);
+    const want = js.moments();
+    for (const [th, bins] of [[6, 2048], [3, 64], [1e6, 16], [0.5, 128], [0, 8]] as const) {
+      const a = new Float64Array(bins);
+      js.histogram(th, a, n - want.nonZero);
+      // the guess right, the guess wrong (another range, another bin number), no histogram after
+      for (const guess of [{ th, bins }, { th: th * 2, bins }, { th, bins: bins + 4 }, undefined]) {
+        wasm.load(x);
+        const m = wasm.moments(undefined, undefined, guess);
+        expect([m.min, m.max, m.nonZero]).toEqual([want.min, want.max, want.nonZero]);
+        close(m.sum, want.sum);
+        const b = new Float64Array(bins);
+        wasm.histogram(th, b, n - m.nonZero);
+        expect([...b], `th ${th} bins ${bins} guess ${JSON.stringify(guess)}`).toEqual([...a]);
+      }
+      // a guess left unused does not leak into the next tensor's histogram
+      wasm.load(x);
+      wasm.moments(undefined, undefined, { th, bins });
+      const y = awkward(n);
+      wasm.load(y);
+      js.load(y);
+      const zy = n - js.moments().nonZero;
+      wasm.moments();
+      const c = new Float64Array(bins);
+      const d = new Float64Array(bins);
+      wasm.histogram(th, c, zy);
+      js.histogram(th, d, zy);
+      expect([...c]).toEqual([...d]);
+      js.load(x);
+    }
+  });
+
+  test('a tensor in a block of the kernels\' shared memory is read in place', () => {
+    const scan = new WasmScan();
+    const mem = scan.sharedMemory()!;
+    expect(mem).toBeInstanceOf(SharedArrayBuffer);
+    const n = 4001;
+    const at = scan.allocBlock(4 * n);
+    const x = new Float32Array(scan.sharedMemory()!, at, n);
+    x.set(awkward(n));
+    js.load(x.slice());
+    scan.load(x);
+    const want = js.moments();
+    expect(scan.moments()).toEqual({ ...want, sum: scan.moments().sum, sumAbs: scan.moments().sumAbs });
+    // no copy was taken: the kernels see a change made after load()
+    x[5] = 1e30;
+    expect(scan.moments().max).toBe(Math.fround(1e30));
+    // a later, larger tensor is copied as before, and the block stays intact
+    const y = awkward(50000);
+    scan.load(y);
+    js.load(y);
+    expect(scan.moments().nonZero).toBe(js.moments().nonZero);
+    expect(x[5]).toBe(Math.fround(1e30));
+  });
+
   test('tails over several samples (alone and with the moments)', () => {
     for (const k of [1, 4, 37]) {
       const tops = [js, wasm].map(() => [new TopK(k), new TopK(k)] as const);

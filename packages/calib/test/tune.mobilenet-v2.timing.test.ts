@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Module, NdArray } from '@tpu-quant/ir';
-import { loadNpz, ndarray, parseMlir } from '@tpu-quant/ir';
+import { loadNpz, ndarray, parseMlir, top } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import { tuneThresholds } from '../src/tune/index.js';
 import { equalizeWeights } from '../src/we/index.js';
@@ -61,6 +61,12 @@ describe.skipIf(!HAVE)('MobileNetV2 (TPUQ_MV2_DIR)', () => {
     const t = performance.now();
     const r = equalizeWeights(m);
     console.log(`weight equalization MobileNetV2: ${r.pairs.length} pairs in ${(performance.now() - t).toFixed(0)} ms`);
-    expect(r.pairs.length).toBeGreaterThan(30);
+    // pairs linked through a ReLU6 are left alone on purpose (clipping is not scale-equivariant;
+    // see weight-equalization.ts): in this MobileNetV2 that is every link but a few
+    expect(r.pairs.length).toBeGreaterThan(0);
+    for (const p of r.pairs) {
+      const first = m.main.ops.find((o) => o.name === p.first)!;
+      expect(first.type === 'top.Conv' && top.convAttrs(first).do_relu && top.convAttrs(first).relu_limit > 0).toBe(false);
+    }
   });
 });

@@ -194,6 +194,8 @@ async function collectStatistics(
       let statsMs = 0;
       t = performance.now();
       await session.run(next.value, {
+        // activations are computed straight into the statistics thread's buffer (no copy)
+        outputMemory: stats.reserve && ((name, n) => (known.has(name) ? stats.reserve!(name, n) : undefined)),
         observer: (name, value) => {
           if (!known.has(name)) return;
           const s = performance.now();
@@ -222,6 +224,8 @@ async function collectStatistics(
 
 /** Where tensors go: the statistics thread, or (statsThread: false) a collector on this thread. */
 interface StatsSink {
+  /** Where the session may write a tensor that add() will then take without a copy. */
+  reserve?(name: string, n: number): Float32Array | undefined;
   add(name: string, data: Float32Array): void;
   endSample(): Promise<void>;
   summarize(): Promise<TensorSummary[]>;
@@ -235,6 +239,7 @@ function threadStats(infos: TensorInfo[], count: number, req: CalibrationRequest
   const shards = req.statsThreads ?? Math.max(1, Math.min(4, availableParallelism() - 2));
   const thread = StatsShards.start({ tensors: infos, binNum: req.histogramBinNum, inputNum: count, torchObserver: req.method === 'torch_observer', bits: req.int4 ? 4 : 8 }, shards, req.log);
   return {
+    reserve: (name, n) => thread.reserve(name, n),
     add: (name, data) => thread.add(name, data),
     endSample: () => thread.endSample(),
     summarize: () => thread.summarize(),

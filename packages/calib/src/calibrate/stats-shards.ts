@@ -51,6 +51,11 @@ export class StatsShards {
     this.shardOf.get(name)?.add(name, data);
   }
 
+  /** Room for the tensor in its thread's sample buffer (StatsThread.reserve); undefined outside the list. */
+  reserve(name: string, n: number): Float32Array | undefined {
+    return this.shardOf.get(name)?.reserve(name, n);
+  }
+
   async endSample(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.endSample()));
   }

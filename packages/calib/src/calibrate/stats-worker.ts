@@ -1,10 +1,12 @@
 // The statistics thread's side: a StatsCollector fed by messages from the inference thread, so
-// histograms and tails are computed while the next sample runs.
+// histograms and tails are computed while the next sample runs. With the WebAssembly kernels, the
+// sample buffers are slots of their shared memory, lent to the inference thread at start.
 import { parentPort, workerData } from 'node:worker_threads';
 import { StatsCollector } from '../stats/index.js';
 import type { TensorInfo } from '../stats/types.js';
 import { TorchHistogramObserver } from '../thresholds/index.js';
-import type { StatsThreadInit, ToStatsThread } from './stats-thread.js';
+import { sharedWasmScan } from '../stats/wasm/wasm-scan.js';
+import { MAX_QUEUED_SAMPLES, sampleCapacity, type StatsThreadInit, type ToStatsThread } from './stats-thread.js';
 
 const init = workerData as StatsThreadInit;
 const port = parentPort!;
@@ -24,17 +26,31 @@ const collector = new StatsCollector(init.tensors, {
     : undefined,
 });
 
+// the slots: one per sample in flight and one being filled
+const scan = sharedWasmScan();
+const capacity = sampleCapacity(init.tensors);
+if (scan?.sharedMemory() && capacity > 0) {
+  try {
+    const slots = Array.from({ length: MAX_QUEUED_SAMPLES + 1 }, () => scan.allocBlock(4 * capacity));
+    port.postMessage({ kind: 'memory', memory: scan.sharedMemory()!, slots });
+  } catch {
+    // past the memory's 4 GiB: the samples travel in buffers of their own, and are copied in
+  }
+}
+
 let busyMs = 0;
 port.on('message', (m: ToStatsThread) => {
   const t = performance.now();
   try {
     if (m.kind === 'sample') {
-      for (const it of m.items) collector.add(it.name, new Float32Array(m.buffer, 4 * it.offset, it.length));
+      const [buffer, base] = m.slot !== undefined ? [scan!.sharedMemory()!, m.slot] : [m.buffer!, 0];
+      for (const it of m.items) collector.add(it.name, new Float32Array(buffer, base + 4 * it.offset, it.length));
       for (const e of m.extra) collector.add(e.name, e.data);
       collector.endSample();
       busyMs += performance.now() - t;
-      // the buffer goes back to the inference thread for a later sample
-      port.postMessage({ kind: 'ack', busyMs, buffer: m.buffer }, [m.buffer]);
+      // the buffer (or slot) goes back to the inference thread for a later sample
+      if (m.slot !== undefined) port.postMessage({ kind: 'ack', busyMs, slot: m.slot });
+      else port.postMessage({ kind: 'ack', busyMs, buffer: m.buffer }, [m.buffer!]);
     } else {
       const summaries = collector.summarize().map((s) => {
         const o = observers.get(s.info.name);

@@ -12,9 +12,10 @@ export type ReadMode = 'color' | 'gray' | 'rgba';
 
 /**
  * Decodes `path`: 'color' -> BGR (3 channels), 'gray' -> 1 channel, 'rgba' -> RGBA (4 channels,
- * which is what TPU-MLIR makes of IMREAD_UNCHANGED's BGRA).
+ * which is what TPU-MLIR makes of IMREAD_UNCHANGED's BGRA). `order` 'rgb' leaves a colour image
+ * in the decoder's RGB order (one pass less, for a caller that picks channels later anyway).
  */
-export async function readImage(path: string, mode: ReadMode): Promise<ImageU8> {
+export async function readImage(path: string, mode: ReadMode, order: 'bgr' | 'rgb' = 'bgr'): Promise<ImageU8> {
   try {
     await stat(path);
   } catch {
@@ -32,7 +33,7 @@ export async function readImage(path: string, mode: ReadMode): Promise<ImageU8> 
   }
   if (mode === 'rgba') return rgb;
   if (mode === 'gray') return gray ?? toGray(rgb, isPng(bytes));
-  return swapRB(rgb);
+  return order === 'rgb' ? rgb : swapRB(rgb);
 }
 
 async function decodeWithSharp(bytes: Buffer, path: string, mode: ReadMode): Promise<{ image: ImageU8; gray?: ImageU8 }> {

@@ -18,10 +18,11 @@ export async function preprocessImage(path: string, p: PreprocessConfig, inputSh
   if (c !== channels) {
     throw new UserError('E_SHAPE', `input shape [${inputShape.join(',')}] has ${c} channels, pixel_format ${cfg.pixel_format} gives ${channels}`, 'check --pixel_format and --channel_format');
   }
-  const img = await readImage(path, cfg.pixel_format === 'gray' ? 'gray' : cfg.pixel_format === 'rgba' ? 'rgba' : 'color');
+  // colour images stay RGB (as decoded): resizing treats channels alike, normalize orders them
+  const img = await readImage(path, cfg.pixel_format === 'gray' ? 'gray' : cfg.pixel_format === 'rgba' ? 'rgba' : 'color', 'rgb');
   const [rh, rw] = cfg.resize_dims ?? [h, w];
   const resized = resizeFor(img, rh, rw, cfg);
-  return normalize(resized, { n, h, w }, cfg);
+  return normalize(resized, { n, h, w }, cfg, channels === 3 ? 'rgb' : 'bgr');
 }
 
 /** Resizes an 8-bit HWC image to resize_dims as the config says (exported for tests and tools). */
@@ -33,9 +34,10 @@ export function resizeFor(img: ImageU8, rh: number, rw: number, cfg: PreprocessC
 
 /**
  * Centre crop to h x w, then per channel y = (x - mean) * scale in float32 (BGR order unless
- * rgb), laid out NCHW or NHWC, repeated n times.
+ * rgb), laid out NCHW or NHWC, repeated n times. `order`: the channel order of a 3-channel `img`
+ * (readImage's BGR by default).
  */
-export function normalize(img: ImageU8, net: { n: number; h: number; w: number }, cfg: PreprocessConfig): NdArray<'f32'> {
+export function normalize(img: ImageU8, net: { n: number; h: number; w: number }, cfg: PreprocessConfig, order: 'bgr' | 'rgb' = 'bgr'): NdArray<'f32'> {
   const { n, h, w } = net;
   if (img.height < h || img.width < w) {
     throw new UserError('E_BAD_FLAG', `resize_dims ${img.height},${img.width} is smaller than the net input ${h},${w}`, 'resize_dims must be at least the input size (the image is centre-cropped to it)');
@@ -43,24 +45,28 @@ export function normalize(img: ImageU8, net: { n: number; h: number; w: number }
   const top = Math.floor(img.height / 2) - Math.floor(h / 2);
   const left = Math.floor(img.width / 2) - Math.floor(w / 2);
   const cn = img.channels;
-  const rgb = cfg.pixel_format === 'rgb';
+  // the output is RGB for pixel_format rgb, else BGR: reverse the channels when the image differs
+  const flip = cn === 3 && (cfg.pixel_format === 'rgb') !== (order === 'rgb');
   const f = Math.fround;
   const mean = cfg.mean.map(f);
   const scale = cfg.scale.map(f);
   const one = new Float32Array(cn * h * w);
   const nhwc = cfg.channel_format === 'nhwc';
+  const data = img.data;
+  const step = nhwc ? cn : 1;
   for (let c = 0; c < cn; c++) {
-    const src = rgb ? 2 - c : c; // rgb: the BGR image's channels reversed
+    const src = flip ? 2 - c : c;
+    const m = mean[c]!;
+    const sc = scale[c]!;
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const v = img.data[((top + y) * img.width + left + x) * cn + src]!;
-        one[nhwc ? (y * w + x) * cn + c : (c * h + y) * w + x] = f(f(v - mean[c]!) * scale[c]!);
-      }
+      let i = ((top + y) * img.width + left) * cn + src;
+      let o = nhwc ? y * w * cn + c : (c * h + y) * w;
+      for (let x = 0; x < w; x++, i += cn, o += step) one[o] = f(f(data[i]! - m) * sc);
     }
   }
-  const data = new Float32Array(n * one.length);
-  for (let b = 0; b < n; b++) data.set(one, b * one.length);
-  return ndarray('f32', nhwc ? [n, h, w, cn] : [n, cn, h, w], data);
+  const batch = new Float32Array(n * one.length);
+  for (let b = 0; b < n; b++) batch.set(one, b * one.length);
+  return ndarray('f32', nhwc ? [n, h, w, cn] : [n, cn, h, w], batch);
 }
 
 function netDims(shape: readonly number[], format: 'nchw' | 'nhwc'): { n: number; h: number; w: number; c: number } {

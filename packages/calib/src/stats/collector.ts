@@ -155,7 +155,10 @@ class TensorStats {
     // tails are offered in the moments pass, except where a sample needs more care (see below)
     const overlapping = 2 * Math.min(this.k, n) > n;
     const tailsNow = this.samples > 1 && !overlapping;
-    const { min, max, sum, sumAbs, nonZero } = tailsNow ? scan.moments(this.hi, this.lo) : scan.moments();
+    // the histogram most likely keeps its range (it grows only when |x| passes it): its bins can
+    // be counted in the moments pass
+    const guess = this.hist && { th: this.hist.th, bins: this.hist.counts.length };
+    const { min, max, sum, sumAbs, nonZero } = tailsNow ? scan.moments(this.hi, this.lo, guess) : scan.moments(undefined, undefined, guess);
     if (min < this.min) this.min = min;
     if (max > this.max) this.max = max;
     this.maxAbs = Math.max(this.maxAbs, Math.abs(min), Math.abs(max));

@@ -16,8 +16,13 @@ import type { TopK } from './top-k.js';
 export interface SampleScan {
   /** Makes x the tensor the other calls read (until the next load; the wasm kernels copy it). */
   load(x: Float32Array): void;
-  /** min, max, sums and the non-zero count; with hi and lo also what tails(hi, lo) does, in the same pass. */
-  moments(hi?: TopK, lo?: TopK): Moments;
+  /**
+   * min, max, sums and the non-zero count; with hi and lo also what tails(hi, lo) does, in the
+   * same pass. `guess`: the histogram (range and bin number) the next histogram() call will most
+   * likely ask for; an implementation may bin x for it in this pass (histogram() then only adds
+   * the counts when the call matches).
+   */
+  moments(hi?: TopK, lo?: TopK, guess?: { readonly th: number; readonly bins: number }): Moments;
   /** Adds the |x| histogram with range th to counts (zeros: the exact zeros of x, from moments). */
   histogram(th: number, counts: Float64Array, zeros: number): void;
   /** Offers the values to `hi` and their negations to `lo`, within the bounds hc, lc (see scanTails). */

@@ -4,6 +4,7 @@
 // to even). Math.fround after each operation reproduces the float32 rounding of both.
 import type { Module, NdArray } from '@tpu-quant/ir';
 import { bf16BitsToNumber, f16BitsToNumber, ndarray } from '@tpu-quant/ir';
+import { acquireTuneKernels, releaseTuneKernels } from './wasm-tune.js';
 
 /**
  * Every weight of `module.weights`, with each float weight that a top.Weight op reads — except the
@@ -43,12 +44,34 @@ function fakeQuantWeight(w: NdArray): NdArray<'f32'> | undefined {
   }
   const m = Math.max(Math.abs(hi), Math.abs(lo));
   if (!(m > 0) || !Number.isFinite(m)) return undefined;
+  return ndarray('f32', w.shape, fakeQuantWeightWasm(src, m) ?? fakeQuantWeightData(src, m));
+}
+
+/** `f32(round_half_away(f32(f32(v·127)/m))·m)/127` per element, as a new array (the js reference). */
+export function fakeQuantWeightData(src: Float32Array, m: number): Float32Array {
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const q = roundHalfAway(Math.fround(Math.fround(src[i]! * 127) / m));
     out[i] = Math.fround(q * m) / 127;
   }
-  return ndarray('f32', w.shape, out);
+  return out;
+}
+
+/** fakeQuantWeightData on the WebAssembly SIMD kernel (m a float32, as any absmax of src is); undefined without it. */
+export function fakeQuantWeightWasm(src: Float32Array, m: number): Float32Array | undefined {
+  if (m !== Math.fround(m)) return undefined;
+  const k = acquireTuneKernels();
+  if (!k) return undefined;
+  try {
+    if (!k.fits([src.length, src.length])) return undefined;
+    const x = k.alloc(src.length);
+    const out = k.alloc(src.length);
+    k.put(x, src);
+    k.fakeQuantWeight(x, src.length, m, out);
+    return k.view(out, src.length).slice();
+  } finally {
+    releaseTuneKernels(k);
+  }
 }
 
 /**

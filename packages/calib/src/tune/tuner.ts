@@ -8,19 +8,22 @@
 // fake-quantised versions (setOverride), so the whole walk costs about (candidates + 1) × samples
 // forward passes of the tuned ops, and references live only until their last consumer has been
 // tuned (ref-counted, as TPU-MLIR's cache): memory holds only the tensors still awaiting a reader.
-// On a large model the searches themselves (about 22 × samples runs of each op) go to worker
-// threads (tune-pool.ts): the walk here computes each op's references and hands its searches
-// on; results are applied in op order, so the table and the candidate trace do not depend on
-// which thread searched what.
+// On a large model the searches themselves (about 22 × samples runs of each op) are shared with
+// worker threads (tune-pool.ts): the walk here computes each op's references and hands its
+// searches to a worker that has fewer than two ops in hand, or runs them itself when every
+// worker has; results are applied in op order, so the table and the candidate trace do not
+// depend on which thread searched what. References of dropped tensors are recycled
+// (ref-buffers.ts), and the per-candidate loops run on WebAssembly SIMD (wasm-tune.ts).
 import { availableParallelism } from 'node:os';
 import type { Module, NdArray, Op, Value } from '@tpu-quant/ir';
 import { bf16BitsToNumber, f16BitsToNumber, ndarray, printMlir, UserError } from '@tpu-quant/ir';
-import type { Session } from '@tpu-quant/runtime';
+import type { RunOptions, Session } from '@tpu-quant/runtime';
 import { createSession } from '@tpu-quant/runtime';
 import { isFloatTensor, searchOp, type JobResult, type TuneJob, type TuneSearch } from './distance.js';
 import { fakeQuantWeightsForTune } from './fake-quant.js';
 import { isActivation, singleOpModule } from './single-op.js';
 import type { SingleOpModule } from './single-op.js';
+import { RefBuffers } from './ref-buffers.js';
 import { TunePool } from './tune-pool.js';
 
 export { findBetterThreshold, type TuneSearch } from './distance.js';
@@ -44,9 +47,10 @@ export interface TuneOptions {
    */
   readonly fakeQuantWeights?: boolean;
   /**
-   * Threads searching ops at once. Default: one less than the machine's cores from 4 cores on,
-   * else 1; small models are searched on this thread (starting workers would cost more than it
-   * saves). Given, it is used whatever the model's size (1: this thread only).
+   * Threads searching ops at once: this one (between computing references) and threads − 1
+   * workers. Default: the machine's cores from 4 cores on, else 1; small models are searched on
+   * this thread only (starting workers would cost more than it saves). Given, it is used
+   * whatever the model's size (1: this thread only).
    */
   readonly threads?: number;
 }
@@ -96,7 +100,9 @@ export async function tuneThresholds(
   const pool = startPool(module, ops, fqWeights, samples.length, opts);
   // ops whose searches may still be running, in op order; their results are applied in that order
   const pending: { op: Op; results: Promise<JobResult[]> }[] = [];
-  const maxPending = 2 * (pool?.size ?? 1);
+  // searches go to a worker only when it has room (a short queue holding references), so the
+  // walk may run several ops ahead of the oldest worker's result, searching them itself meanwhile
+  const maxPending = 4 * ((pool?.size ?? 0) + 1);
   let done = 0;
   const applyOldest = async (): Promise<void> => {
     const { op, results } = pending.shift()!;
@@ -137,13 +143,13 @@ export async function tuneThresholds(
     const session = await createSession(one.module, { backend: opts.backend ?? 'wasm' });
     try {
       const inRefs = one.inputs.map((v) => refs.get(v));
-      const outRefs = await runRefs(session, one, inRefs, samples.length);
+      const outRefs = await runRefs(session, one, inRefs, samples.length, refs.buffers);
       const jobs = jobsAt(one);
       one.outputs.forEach((v, k) => refs.put(v, outRefs[k]!));
       for (const v of one.inputs) refs.release(v);
       if (jobs.length === 0) return { results: Promise.resolve([]) };
       const opRefs = { inRefs, outRefs, quantised: one.inputs.map(isFloatTensor) };
-      if (pool) return { results: pool.pool.search(pool.index.get(op)!, opRefs, jobs, search) };
+      if (pool?.pool.hasRoom) return { results: pool.pool.search(pool.index.get(op)!, opRefs, jobs, search) };
       useWeights(session, one, fqWeights, module.weights);
       return { results: Promise.resolve(await searchOp(session, one.inputNames, opRefs, jobs, search)) };
     } finally {
@@ -165,18 +171,22 @@ export async function tuneThresholds(
   }
 }
 
-/** Worker threads for the searches, when the model is large enough and more than one is wanted. */
+/** Worker threads for the searches (threads − 1), when the model is large enough and more than one thread is wanted. */
 function startPool(module: Module, ops: readonly Op[], weights: ReadonlyMap<string, NdArray>, samples: number, opts: TuneOptions): { pool: TunePool; size: number; index: Map<Op, number> } | undefined {
-  // Measured on 2 cores: two workers beside the walk were slower than one thread (they and the
-  // walk contend for the cores), so by default the pool starts from 4 cores, one thread left over.
+  // Measured on 2 (shared, busy) cores: one worker beside a walk that also searches was slower
+  // than one thread (mobilenet_v2 1.3 -> 2.3 s CPU, yolox_nano 8.4 -> 10.5 s CPU: a worker's
+  // start and its cold code cost 1-2 s of CPU), so by default the pool starts from 4 cores.
   const cores = availableParallelism();
-  const size = Math.max(1, Math.floor(opts.threads ?? (cores >= 4 ? cores - 1 : 1)));
-  if (size < 2) return undefined;
+  const threads = Math.max(1, Math.floor(opts.threads ?? (cores >= 4 ? cores : 1)));
+  const size = threads - 1;
+  if (size < 1) return undefined;
   let work = 0;
   for (const op of ops) for (const r of op.results) if (r.type.kind === 'tensor') work += r.type.shape.reduce((a, b) => a * Math.max(b, 1), 1) * samples;
   if (opts.threads === undefined && work < POOL_MIN_WORK) return undefined;
   const index = new Map(module.main.ops.map((op, i) => [op, i]));
-  const pool = new TunePool(size, { mlir: printMlir(module), weights: [...weights], backend: opts.backend ?? 'wasm' });
+  // float32 weights go in SharedArrayBuffers: the worker reads them without a copy
+  const shared = [...weights].map(([name, w]): [string, NdArray] => [name, w.dtype === 'f32' ? sharedCopy(w) : w]);
+  const pool = new TunePool(size, { mlir: printMlir(module), weights: shared, backend: opts.backend ?? 'wasm' });
   return { pool, size, index };
 }
 
@@ -185,16 +195,43 @@ function worthTuning(th0: number, hi: number, s: TuneSearch): boolean {
   return (hi - lo) / s.steps > 0 && Math.abs(hi - lo) > s.minDiff;
 }
 
-/** fp32 outputs of the op for every sample (fresh arrays the session does not reuse). */
-async function runRefs(session: Session, one: SingleOpModule, inRefs: readonly NdArray[][], n: number): Promise<NdArray[][]> {
+/**
+ * fp32 outputs of the op for every sample (arrays the session does not reuse), written where it
+ * can into memory from `bufs` (recycled references).
+ */
+async function runRefs(session: Session, one: SingleOpModule, inRefs: readonly NdArray[][], n: number, bufs: RefBuffers): Promise<NdArray[][]> {
   const out: NdArray[][] = one.outputs.map(() => []);
+  const outputs = new Set(session.outputNames);
+  const offered = new Map<string, Float32Array>();
+  const opts: RunOptions = {
+    outputMemory: (name, elements) => {
+      if (!outputs.has(name)) return undefined;
+      const a = bufs.take(elements);
+      offered.set(name, a);
+      return a;
+    },
+  };
   for (let s = 0; s < n; s++) {
     const feed = new Map<string, NdArray>();
     one.inputNames.forEach((name, k) => feed.set(name, inRefs[k]![s]!));
-    const res = await session.run(feed);
-    session.outputNames.forEach((name, k) => out[k]!.push(res.outputs.get(name)!));
+    offered.clear();
+    const res = await session.run(feed, opts);
+    session.outputNames.forEach((name, k) => {
+      const v = res.outputs.get(name)!;
+      bufs.settle(offered.get(name), v.data);
+      out[k]!.push(v);
+    });
   }
   return out;
+}
+
+/** x itself when its data is already in a SharedArrayBuffer, else a copy there. */
+function sharedCopy(x: NdArray): NdArray {
+  if (x.data.buffer instanceof SharedArrayBuffer) return x;
+  const d = x.data as Float32Array;
+  const c = new Float32Array(new SharedArrayBuffer(d.byteLength));
+  c.set(d);
+  return ndarray(x.dtype as 'f32', x.shape, c);
 }
 
 /** Swaps the op's weights for their fake-quantised versions (kept in the shape the session made). */
@@ -209,11 +246,15 @@ function useWeights(session: Session, one: SingleOpModule, fq: ReadonlyMap<strin
 
 /**
  * fp32 references per tensor and sample, kept until every op reading the tensor has been
- * handled (TPU-MLIR's ref-counted ref_activations).
+ * handled (TPU-MLIR's ref-counted ref_activations); then their memory goes to `buffers` for
+ * later references. The walk hands a dropped reference's memory out again only in a later op's
+ * runRefs, after the op that dropped it has finished with it (its search done here, or its
+ * references copied for a worker).
  */
 class RefCache {
   private readonly left = new Map<Value, number>();
   private readonly data = new Map<Value, NdArray[]>();
+  readonly buffers = new RefBuffers();
 
   constructor(ops: readonly Op[]) {
     for (const op of ops) for (const v of new Set(op.operands)) if (isActivation(v)) this.left.set(v, (this.left.get(v) ?? 0) + 1);
@@ -221,6 +262,7 @@ class RefCache {
 
   put(v: Value, perSample: NdArray[]): void {
     if ((this.left.get(v) ?? 0) > 0) this.data.set(v, perSample);
+    else for (const x of perSample) this.buffers.give(x.data);
   }
 
   get(v: Value): NdArray[] {
@@ -236,7 +278,9 @@ class RefCache {
   release(v: Value): void {
     const n = (this.left.get(v) ?? 0) - 1;
     this.left.set(v, n);
-    if (n <= 0) this.data.delete(v);
+    if (n > 0) return;
+    for (const x of this.data.get(v) ?? []) this.buffers.give(x.data);
+    this.data.delete(v);
   }
 }
 
