@@ -6,3 +6,4 @@ export * from './dialects/index.js';
 export * from './passes/index.js';
 export * from './targets/index.js';
 export * from './compare/index.js';
+export { dequantizeAll, dequantize } from './core/dequantize.js';

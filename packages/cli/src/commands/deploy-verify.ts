@@ -8,10 +8,7 @@
 // with --compare_all every tensor of the run.
 import { extname, join } from 'node:path';
 import { modelInputs } from '@tpu-quant/chip-bm168x';
-import {
-  bf16BitsToNumber, compareNpz, f16BitsToNumber, formatCompareReport, loadNpz, saveNpz, UserError,
-  type Module, type NdArray, type TensorType,
-} from '@tpu-quant/ir';
+import { compareNpz, dequantizeAll, formatCompareReport, loadNpz, saveNpz, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import { parseNameList } from '../flags.js';
 import { loadMlirModule, loadTestInputs } from '../model-files.js';
@@ -147,32 +144,6 @@ async function runModule(module: Module, inputs: Map<string, NdArray>, all: bool
   } finally {
     await session.dispose();
   }
-}
-
-/**
- * Quantized tensors as f32, `S · (q − ZP)` (model_runner without --out_fixed, spec §5.1); f16 and
- * bf16 tensors widened to f32. Other tensors are kept as they are.
- */
-export function dequantizeAll(module: Module, tensors: ReadonlyMap<string, NdArray>): Map<string, NdArray> {
-  const types = new Map<string, TensorType>();
-  for (const op of module.main.ops) for (const r of op.results) if (r.name && r.type.kind === 'tensor') types.set(r.name, r.type);
-  const out = new Map<string, NdArray>();
-  for (const [name, a] of tensors) {
-    const e = types.get(name)?.element;
-    if (e?.kind === 'quant.uniform' && e.scales.length === 1) {
-      const s = e.scales[0]!;
-      const zp = e.zeroPoints[0] ?? 0;
-      const data = new Float32Array(a.data.length);
-      for (let i = 0; i < data.length; i++) data[i] = s * (Number(a.data[i]) - zp);
-      out.set(name, { dtype: 'f32', shape: a.shape, data });
-    } else if (a.dtype === 'f16' || a.dtype === 'bf16') {
-      const widen = a.dtype === 'f16' ? f16BitsToNumber : bf16BitsToNumber;
-      out.set(name, { dtype: 'f32', shape: a.shape, data: Float32Array.from(a.data as Uint16Array, widen) });
-    } else {
-      out.set(name, a);
-    }
-  }
-  return out;
 }
 
 function list(names: readonly string[], n = 5): string {

@@ -6,13 +6,12 @@
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
+import { dequantizeAll, loadNpz, saveNpz, UserError, type NdArray } from '@tpu-quant/ir';
 import { createSession, type SessionStats } from '@tpu-quant/runtime';
 import { assertNotInput } from '../flags.js';
 import { modelInputs } from '@tpu-quant/chip-bm168x';
 import { loadBmodelProgram } from '../bmodel-files.js';
 import { loadMlirModule } from '../model-files.js';
-import { dequantizeAll } from './deploy-verify.js';
 import { loadOrt, runOrtAllTensors } from '../ort-reference.js';
 
 interface RunnerFlags {

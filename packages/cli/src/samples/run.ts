@@ -2,9 +2,8 @@
 // model (int8 codes / f16 when model_deploy --quant_input kept them; a fused model's uint8 pixels as they are), the outputs as f32
 // (quantized or f16 outputs of --quant_output dequantized), in the order @main returns them.
 import { modelInputs } from '@tpu-quant/chip-bm168x';
-import type { Module, NdArray } from '@tpu-quant/ir';
+import { dequantizeAll, type Module, type NdArray } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
-import { dequantizeAll } from '../commands/deploy-verify.js';
 
 export interface Output {
   readonly name: string;
