@@ -5,6 +5,9 @@ import { extendTarget, getPass, registerOpDefs, registerPass, getOpDef } from '@
 import { tpuOps } from './dialect/ops.js';
 import { registerTpuKernels } from './kernels/index.js';
 import { lowerTopToTpu } from './lowering/convert-top-to-tpu.js';
+import { resolveFpType } from './lowering/mixed-precision.js';
+import { importCalibration, type CalibrationRow } from './calibration/import-calibration.js';
+import { propagateCalibration } from './calibration/propagate.js';
 import { registerStripIoQuantPass } from './lowering/strip-io-quant.js';
 import { registerFusePreprocessPass } from './lowering/fuse-preprocess.js';
 import { registerAddressAssignPass } from './memory/index.js';
@@ -17,9 +20,26 @@ export const BM168X_PROCESSORS = [...BM1684X_FAMILY, 'bm1684'] as const;
 
 const MODES = ['INT8', 'F32', 'F16', 'BF16', 'INT4'] as const;
 
+/**
+ * `getTarget(chip).lower(module, {mode, calibration, asymOps, quantizeTable, asymmetric, fpType})`:
+ * what model_deploy does before and in the lowering — with `calibration` (table rows, parsed by the
+ * caller: chips may not import calib) importCalibration + propagateCalibration first, then
+ * lowerTopToTpu with the qtable; returns lowerTopToTpu's report. `fpType` is checked against the
+ * chip's mixing float types (resolveFpType). Callers passing only {mode} get the plain lowering.
+ */
 function lowerHook(chip: string) {
-  return (module: Parameters<typeof lowerTopToTpu>[0], options?: Readonly<Record<string, unknown>>) =>
-    lowerTopToTpu(module, { chip, mode: typeof options?.mode === 'string' ? options.mode : 'INT8', asymmetric: options?.asymmetric === true });
+  return (module: Parameters<typeof lowerTopToTpu>[0], options?: Readonly<Record<string, unknown>>) => {
+    const o = options ?? {};
+    const asymmetric = o.asymmetric === true;
+    const quantizeTable = o.quantizeTable instanceof Map ? (o.quantizeTable as ReadonlyMap<string, string>) : undefined;
+    if (typeof o.fpType === 'string') resolveFpType(chip, o.fpType);
+    if (Array.isArray(o.calibration)) {
+      const asymOps = Array.isArray(o.asymOps) ? (o.asymOps as string[]) : undefined;
+      importCalibration(module, o.calibration as CalibrationRow[], { asymmetric, processor: chip, ...(asymOps ? { asymOps } : {}) });
+      propagateCalibration(module, { processor: chip, ...(quantizeTable ? { quantizeTable } : {}) });
+    }
+    return lowerTopToTpu(module, { chip, mode: typeof o.mode === 'string' ? o.mode : 'INT8', asymmetric, ...(quantizeTable ? { quantizeTable } : {}) });
+  };
 }
 const hooks = new Map(BM168X_PROCESSORS.map((c) => [c, { lower: lowerHook(c), kernels: registerTpuKernels }]));
 
