@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerClassify } from './commands/classify.js';
 import { registerDetect } from './commands/detect.js';
+import { registerFpForward } from './commands/fp-forward.js';
 import { registerNpzTool } from './commands/npz-tool.js';
 import { registerModelDeploy } from './commands/model-deploy.js';
 import { registerModelRunner } from './commands/model-runner.js';
@@ -11,6 +12,7 @@ import { registerModelTool } from './commands/model-tool.js';
 import { registerOpt } from './commands/opt.js';
 import { registerProcessors } from './commands/processors.js';
 import { registerRunCalibration } from './commands/run-calibration.js';
+import { registerRunQtable } from './commands/run-qtable.js';
 import { EXIT_USER_ERROR, reportError } from './report.js';
 import { VERSION } from './version.js';
 
@@ -24,10 +26,12 @@ export function buildProgram(): Command {
   registerModelTransform(program);
   registerModelRunner(program);
   registerRunCalibration(program);
+  registerRunQtable(program);
   registerModelDeploy(program);
   registerOpt(program);
   registerNpzTool(program);
   registerModelTool(program);
+  registerFpForward(program);
   registerProcessors(program);
   registerClassify(program);
   registerDetect(program);

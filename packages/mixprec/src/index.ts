@@ -1,4 +1,5 @@
 // @tpu-quant/mixprec: mixed-precision tools that write TPU-MLIR quantize tables (qtables).
 // Lowering and integer simulation come from the chip package registered in ir's target registry;
 // this package never imports a chip package.
-export {};
+export * from './run-qtable/index.js';
+export * from './fp-forward/index.js';

@@ -1,0 +1,6 @@
+export { runQtable, type RunQtableOptions, type RunQtableResult, type RunQtableOutcome } from './search.js';
+export { cos01, weightedCos } from './similarity.js';
+export { parseCompareLayers, checkCompareLayers, ancestorsOf, type CompareLayers } from './compare-layers.js';
+export { formatLossTable, formatMixQtable, lossTableLines, type TableHeader } from './tables.js';
+export { resolveMixMode, type Calibration } from './lowering.js';
+export { f16Bits, bf16Bits, packTensor, unpackTensor } from './tensor-store.js';
