@@ -24,7 +24,7 @@ export { mulShiftHalfUp } from './kernels/common.js';
 export { lowerTopToTpu } from './lowering/convert-top-to-tpu.js';
 export type { LowerOptions, LowerReport } from './lowering/convert-top-to-tpu.js';
 // Mixed precision (qtable modes per op, fp_type) and strip-io-quant (quant_input / quant_output).
-export { checkQuantizeTable, floatModeOn, resolveFpType, resolveOpModes } from './lowering/mixed-precision.js';
+export { checkQuantizeTable, floatModeOn, resolveOpModes } from './lowering/mixed-precision.js';
 export type { LoweredMode, OpModes, QtableCheck } from './lowering/mixed-precision.js';
 export { modelInputs, stripIoQuant } from './lowering/strip-io-quant.js';
 export type { StripIoQuantOptions, StripIoQuantReport } from './lowering/strip-io-quant.js';

@@ -1,11 +1,10 @@
 // Everything this package adds to the shared registries when it is imported: the `tpu` op
 // definitions (ir), the tpu kernels (runtime), the `convert-top-to-tpu` pass (ir's pass manager)
 // and the `lower` / `kernels` hooks of the BM1684X-family processors and BM1684 (ir's target registry).
-import { extendTarget, getPass, registerOpDefs, registerPass, getOpDef } from '@tpu-quant/ir';
+import { extendTarget, getPass, registerOpDefs, registerPass, getOpDef, resolveMixFloatType } from '@tpu-quant/ir';
 import { tpuOps } from './dialect/ops.js';
 import { registerTpuKernels } from './kernels/index.js';
 import { lowerTopToTpu } from './lowering/convert-top-to-tpu.js';
-import { resolveFpType } from './lowering/mixed-precision.js';
 import { importCalibration, type CalibrationRow } from './calibration/import-calibration.js';
 import { propagateCalibration } from './calibration/propagate.js';
 import { registerStripIoQuantPass } from './lowering/strip-io-quant.js';
@@ -25,14 +24,14 @@ const MODES = ['INT8', 'F32', 'F16', 'BF16', 'INT4'] as const;
  * what model_deploy does before and in the lowering — with `calibration` (table rows, parsed by the
  * caller: chips may not import calib) importCalibration + propagateCalibration first, then
  * lowerTopToTpu with the qtable; returns lowerTopToTpu's report. `fpType` is checked against the
- * chip's mixing float types (resolveFpType). Callers passing only {mode} get the plain lowering.
+ * chip's mixing float types (resolveMixFloatType). Callers passing only {mode} get the plain lowering.
  */
 function lowerHook(chip: string) {
   return (module: Parameters<typeof lowerTopToTpu>[0], options?: Readonly<Record<string, unknown>>) => {
     const o = options ?? {};
     const asymmetric = o.asymmetric === true;
     const quantizeTable = o.quantizeTable instanceof Map ? (o.quantizeTable as ReadonlyMap<string, string>) : undefined;
-    if (typeof o.fpType === 'string') resolveFpType(chip, o.fpType);
+    if (typeof o.fpType === 'string') resolveMixFloatType(chip, o.fpType);
     if (Array.isArray(o.calibration)) {
       const asymOps = Array.isArray(o.asymOps) ? (o.asymOps as string[]) : undefined;
       importCalibration(module, o.calibration as CalibrationRow[], { asymmetric, processor: chip, ...(asymOps ? { asymOps } : {}) });

@@ -3,10 +3,10 @@
 // types meet (§3.6 names); the outputs stay close to the float module; fp_type auto per chip;
 // bad qtables; and strip-io-quant (quant_input / quant_output) with TPU-MLIR's input conversion.
 import { describe, expect, it } from 'vitest';
-import { f16, f32, getTarget, ndarray, parseMlir, printMlir, runPipeline, type Module, type NdArray, type TensorType } from '@tpu-quant/ir';
+import { f16, f32, getTarget, ndarray, parseMlir, printMlir, resolveMixFloatType, runPipeline, type Module, type NdArray, type TensorType } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import {
-  checkQuantizeTable, floatModeOn, importCalibration, lowerTopToTpu, modelInputs, propagateCalibration, resolveFpType, resolveOpModes, stripIoQuant,
+  checkQuantizeTable, floatModeOn, importCalibration, lowerTopToTpu, modelInputs, propagateCalibration, resolveOpModes, stripIoQuant,
   type CalibrationRow,
 } from '../src/index.js';
 import { rand, smallCnn } from './helpers.js';
@@ -149,16 +149,16 @@ describe('convert-top-to-tpu with a qtable (mixed precision)', () => {
   });
 
   it('fp_type auto is the chip\'s FLOAT_MAP entry; explicit types must be ones the chip mixes; float entries follow the chip', () => {
-    expect(resolveFpType('bm1684x')).toBe('F16');
-    expect(resolveFpType('bm1688', 'auto')).toBe('F16');
-    expect(resolveFpType('cv186x')).toBe('F16');
-    expect(resolveFpType('bm1690')).toBe('F16');
-    expect(resolveFpType('bm1684')).toBe('F32');
-    expect(resolveFpType('cv183x')).toBe('BF16');
-    expect(resolveFpType('bm1684x', 'f32')).toBe('F32');
-    expect(() => resolveFpType('bm1684x', 'BF16')).toThrow(expect.objectContaining({ code: 'E_FP_TYPE', hint: expect.stringContaining('F16, F32') }));
-    expect(() => resolveFpType('bm1684', 'F16')).toThrow(expect.objectContaining({ code: 'E_FP_TYPE' }));
-    expect(() => resolveFpType('bm1690', 'F16')).toThrow(expect.objectContaining({ code: 'E_FP_TYPE' }));
+    expect(resolveMixFloatType('bm1684x')).toBe('F16');
+    expect(resolveMixFloatType('bm1688', 'auto')).toBe('F16');
+    expect(resolveMixFloatType('cv186x')).toBe('F16');
+    expect(resolveMixFloatType('bm1690')).toBe('F16');
+    expect(resolveMixFloatType('bm1684')).toBe('F32');
+    expect(resolveMixFloatType('cv183x')).toBe('BF16');
+    expect(resolveMixFloatType('bm1684x', 'f32')).toBe('F32');
+    expect(() => resolveMixFloatType('bm1684x', 'BF16')).toThrow(expect.objectContaining({ code: 'E_FP_TYPE', hint: expect.stringContaining('F16, F32') }));
+    expect(() => resolveMixFloatType('bm1684', 'F16')).toThrow(expect.objectContaining({ code: 'E_FP_TYPE' }));
+    expect(() => resolveMixFloatType('bm1690', 'F16')).toThrow(expect.objectContaining({ code: 'E_FP_TYPE' }));
     // CV18xx reads F32/F16 entries as BF16 (init_qtable); BM1684 has only F32: F16 entries are refused
     expect(floatModeOn(getTarget('cv183x'), 'F16')).toBe('BF16');
     expect(floatModeOn(getTarget('cv183x'), 'F32')).toBe('BF16');

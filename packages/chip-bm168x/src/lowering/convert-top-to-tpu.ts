@@ -42,14 +42,14 @@
 // (`getScaleAndZeroPoint(input, input_asym || asymmetric)`, output with `asymmetric`). Other INT8
 // lowerings that cannot carry a zero point (Add, Sub, Mul, AddConst) keep such an input float.
 import type { FloatType, Module, Op, TargetInfo, TensorType, Value } from '@tpu-quant/ir';
-import { boolAttr, eraseDeadOps, getTarget, stringAttr, tensorType, top, UserError, verifyModule } from '@tpu-quant/ir';
+import { boolAttr, eraseDeadOps, getTarget, resolveMixFloatType, stringAttr, tensorType, top, UserError, verifyModule } from '@tpu-quant/ir';
 import { softmax as tpuSoftmax } from '../dialect/generated/builders.js';
 import { LoweringContext } from './context.js';
 import { FLOAT_LOWERINGS, FLOAT_TYPES, keptFloatType, type FloatMode } from './lower-float.js';
 import { INT8_LOWERINGS } from './lower-int8.js';
 import { INT8_LOWERINGS_BM1684 } from './lower-int8-bm1684.js';
 import { lowerPreprocess } from './lower-preprocess.js';
-import { resolveFpType, resolveOpModes } from './mixed-precision.js';
+import { resolveOpModes } from './mixed-precision.js';
 
 export interface LowerOptions {
   /** Processor name (bm1684x, bm1688, bm1690, cv186x; bm1684 lowers INT8 by lower-int8-bm1684.ts). */
@@ -104,7 +104,7 @@ export function lowerTopToTpu(module: Module, opts: LowerOptions): LowerReport {
   const f = module.main;
   const castsBefore = countCasts(module);
   // INT8 ops whose INT8 lowering does not apply stay float in the chip's mixing type (§3.8)
-  const mixName = resolveFpType(opts.chip);
+  const mixName = resolveMixFloatType(opts.chip);
   const mix = FLOAT_TYPES[mixName];
   let int8 = 0;
   let floatTpu = 0;

@@ -26,22 +26,6 @@ const FLOATS: readonly string[] = ['F32', 'F16', 'BF16'];
 /** Ops no lowering touches: a qtable entry for one changes nothing. */
 const NOT_LOWERED = new Set(['top.Input', 'top.Weight', 'top.None']);
 
-/**
- * The float type of `--fp_type` (spec §3.8): `auto` is the chip's `FLOAT_MAP` entry (F16 on the
- * BM1684X family, F32 on BM1684, BF16 on CV18xx); an explicit type must be one the chip mixes
- * (`chip_support_mix_fp_type`).
- */
-export function resolveFpType(chip: string, fpType = 'auto'): FloatModeName {
-  const target = getTarget(chip.toLowerCase());
-  if (fpType.toLowerCase() === 'auto') return target.floatForMix as FloatModeName;
-  const t = fpType.toUpperCase();
-  if (!(target.mixFloatTypes as readonly string[]).includes(t)) {
-    const allowed = target.mixFloatTypes.length > 0 ? target.mixFloatTypes.join(', ') : 'none';
-    throw new UserError('E_FP_TYPE', `fp_type ${fpType} is not a mixing float type of ${target.name}`, `use auto (${target.floatForMix} on ${target.name}) or one of: ${allowed}`);
-  }
-  return t as FloatModeName;
-}
-
 /** The float mode a float request computes in on `target` (CV18xx: BF16); undefined when the chip has none. */
 export function floatModeOn(target: TargetInfo, mode: FloatModeName): FloatModeName | undefined {
   const remapped = (target.floatRemap?.[mode] ?? mode) as FloatModeName;

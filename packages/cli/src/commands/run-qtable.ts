@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { calibrationData, parseCaliTable, selectSamples } from '@tpu-quant/calib';
-import { atomicWriteFile, findTarget, listTargets, UserError, type NdArray } from '@tpu-quant/ir';
-import { checkCompareLayers, formatLossTable, formatMixQtable, lossTableLines, parseCompareLayers, resolveMixMode, runQtable } from '@tpu-quant/mixprec';
+import { atomicWriteFile, findTarget, listTargets, resolveMixFloatType, UserError, type NdArray } from '@tpu-quant/ir';
+import { checkCompareLayers, formatLossTable, formatMixQtable, lossTableLines, parseCompareLayers, runQtable } from '@tpu-quant/mixprec';
 import { assertNotInput, parseInteger } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
@@ -90,7 +90,7 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
   if (table.rows.length === 0) throw new UserError('E_CALIBRATION_TABLE', `${flags.calibration_table} has no threshold rows`, 'give the table run_calibration wrote');
   const module = await loadMlirModule(mlirFile);
   // refused before any sample is read: the float type, the compare layers
-  resolveMixMode(chip, flags.fp_type);
+  resolveMixFloatType(chip, flags.fp_type);
   const compare = parseCompareLayers(flags.global_compare_layers);
   if (compare) checkCompareLayers(module, compare);
   const list = await selectSamples({ dataset: flags.dataset, dataList: flags.data_list, inputNum });

@@ -12,7 +12,7 @@
 //   follow the registry's `mixFloatTypes` (bm1690: none, as upstream's chip_support_mix_fp_type);
 // - nothing selected at all is an error (upstream writes an empty table).
 import { formatQtable, parserView, type ParserView } from '@tpu-quant/calib';
-import { getTarget, UserError, type FloatMode, type Module } from '@tpu-quant/ir';
+import { getTarget, resolveMixFloatType, UserError, type FloatMode, type Module } from '@tpu-quant/ir';
 import { allConsumers, allProducers, blockOps, union } from './traverse.js';
 
 /** One `--fpfwd_blocks` entry `s1,s2:e1,e2`: from the start tensors to the end tensors. */
@@ -45,11 +45,9 @@ export interface FpForwardResult {
   readonly warnings: readonly string[];
 }
 
-const FLOAT_MODES: readonly FloatMode[] = ['F32', 'F16', 'BF16'];
-
 export function fpForwardQtable(module: Module, o: FpForwardOptions): FpForwardResult {
   const target = getTarget(o.chip);
-  const mode = resolveFpType(target.name, o.fpType ?? 'auto', target.floatForMix, target.mixFloatTypes);
+  const mode = resolveMixFloatType(target.name, o.fpType ?? 'auto');
   const inputs = o.inputs ?? [];
   const outputs = o.outputs ?? [];
   const blocks = o.blocks ?? [];
@@ -101,17 +99,4 @@ function positions(g: ParserView): Map<string, [number, number]> {
   const at = new Map<string, [number, number]>();
   g.ops.forEach((o, i) => o.outputs.forEach((n, r) => { if (!at.has(n)) at.set(n, [i, r]); }));
   return at;
-}
-
-function resolveFpType(chip: string, fpType: string, auto: FloatMode, allowed: readonly FloatMode[]): FloatMode {
-  if (fpType === 'auto') return auto;
-  const mode = fpType.toUpperCase() as FloatMode;
-  if (!FLOAT_MODES.includes(mode)) {
-    throw new UserError('E_BAD_FLAG', `--fp_type ${fpType} is not a float type`, 'use auto, F16, F32 or BF16');
-  }
-  if (!allowed.includes(mode)) {
-    const hint = allowed.length > 0 ? `${chip} takes ${allowed.join(' or ')} (auto: ${auto})` : `${chip} takes only --fp_type auto (${auto})`;
-    throw new UserError('E_FP_TYPE', `--fp_type ${mode} is not supported by ${chip}`, hint);
-  }
-  return mode;
 }

@@ -2,5 +2,5 @@ export { runQtable, type RunQtableOptions, type RunQtableResult, type RunQtableO
 export { cos01, weightedCos } from './similarity.js';
 export { parseCompareLayers, checkCompareLayers, ancestorsOf, type CompareLayers } from './compare-layers.js';
 export { formatLossTable, formatMixQtable, lossTableLines, type TableHeader } from './tables.js';
-export { resolveMixMode, type Calibration } from './lowering.js';
-export { f16Bits, bf16Bits, packTensor, unpackTensor } from './tensor-store.js';
+export { type Calibration } from './lowering.js';
+export { packTensor, unpackTensor } from './tensor-store.js';

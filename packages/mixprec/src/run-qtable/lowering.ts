@@ -40,20 +40,6 @@ export function checkLowering(chip: string): Target {
   return target;
 }
 
-/**
- * FLOAT_MAP / chip_support_mix_fp_type (spec §6.2): `auto` is the chip's mix float type; an
- * explicit type must be one the chip mixes.
- */
-export function resolveMixMode(chip: string, fpType = 'auto'): string {
-  const target = getTarget(chip.toLowerCase());
-  if (fpType.toLowerCase() === 'auto') return target.floatForMix;
-  const t = fpType.toUpperCase();
-  if (!(target.mixFloatTypes as readonly string[]).includes(t)) {
-    const allowed = target.mixFloatTypes.length > 0 ? target.mixFloatTypes.join(', ') : 'none';
-    throw new UserError('E_FP_TYPE', `--fp_type ${fpType} is not a mixing float type of ${target.name}`, `use auto (${target.floatForMix} on ${target.name}) or one of: ${allowed}`);
-  }
-  return t;
-}
 
 export interface LowerRequest {
   readonly mode: string;

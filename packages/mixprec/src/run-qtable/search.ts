@@ -21,11 +21,11 @@
 // - the qtable lists each layer once; "mix model outputs_cos" is the cos of the model the qtable
 //   describes (upstream prints the last evaluated cos, which after a revert is not that model's);
 // - no graphviz log and no tensor_diff_fp32_vs_int8 directory.
-import { UserError, type Module, type NdArray, type TensorType } from '@tpu-quant/ir';
+import { resolveMixFloatType, UserError, type Module, type NdArray, type TensorType } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
-import { checkLowering, lowerFresh, resolveMixMode, TopSource, type Calibration } from './lowering.js';
+import { checkLowering, lowerFresh, TopSource, type Calibration } from './lowering.js';
 import { changedOps, consumerNames, ModelCache, packRun, runAll, typesOf } from './model-state.js';
 import { cos01, weightedCos } from './similarity.js';
 import { unpackTensor } from './tensor-store.js';
@@ -74,8 +74,8 @@ export async function runQtable(opts: RunQtableOptions): Promise<RunQtableResult
   const expectedCos = opts.expectedCos ?? 0.99;
   const minLayerCos = opts.minLayerCos ?? 0.99;
   const chip = checkLowering(opts.chip).name;
-  const mixMode = resolveMixMode(chip, opts.fpType);
-  const referenceMode = resolveMixMode(chip, 'auto');
+  const mixMode = resolveMixFloatType(chip, opts.fpType);
+  const referenceMode = resolveMixFloatType(chip, 'auto');
   if (opts.samples.length === 0) throw new UserError('E_DATA', 'run_qtable has no samples', 'give --dataset or --data_list with at least one sample');
   const compare = parseCompareLayers(opts.globalCompareLayers);
   if (compare) checkCompareLayers(opts.module, compare);
