@@ -1,8 +1,8 @@
 // Cached activations in their storage types: f16/bf16 bit patterns round to nearest even and
 // read back as ir's widening does; int8 codes dequantize as S·(q − ZP).
 import { describe, expect, test } from 'vitest';
-import { bf16BitsToNumber, dequantize, f16BitsToNumber, floatToBits, ndarray, tensorType, type TensorType } from '@tpu-quant/ir';
-import { bf16Bits, f16Bits, packTensor, unpackTensor } from '../src/index.js';
+import { bf16BitsOf, bf16BitsToNumber, dequantize, f16BitsOf, f16BitsToNumber, floatToBits, ndarray, tensorType, type TensorType } from '@tpu-quant/ir';
+import { packTensor, unpackTensor } from '../src/index.js';
 
 function seeded(n: number): number[] {
   let s = 12345;
@@ -15,17 +15,17 @@ function seeded(n: number): number[] {
   return out;
 }
 
-describe('f16Bits / bf16Bits', () => {
+describe('ir f16BitsOf / bf16BitsOf', () => {
   test('equal ir floatToBits (round to nearest even) on f32 values over every range', () => {
     const f = new Float32Array(seeded(20000).concat([0, -0, 65504, 65520, 65519.99, 2 ** -24, 2 ** -25, 3 * 2 ** -26, Infinity, -Infinity, 1 + 2 ** -11, 1 + 3 * 2 ** -11]));
     for (const x of f) {
-      expect(f16Bits(x)).toBe(Number(floatToBits(x, 'f16')));
-      expect(bf16Bits(x)).toBe(Number(floatToBits(x, 'bf16')));
+      expect(f16BitsOf(x)).toBe(Number(floatToBits(x, 'f16')));
+      expect(bf16BitsOf(x)).toBe(Number(floatToBits(x, 'bf16')));
     }
   });
   test('NaN stays NaN', () => {
-    expect(Number.isNaN(f16BitsToNumber(f16Bits(NaN)))).toBe(true);
-    expect(Number.isNaN(bf16BitsToNumber(bf16Bits(NaN)))).toBe(true);
+    expect(Number.isNaN(f16BitsToNumber(f16BitsOf(NaN)))).toBe(true);
+    expect(Number.isNaN(bf16BitsToNumber(bf16BitsOf(NaN)))).toBe(true);
   });
 });
 

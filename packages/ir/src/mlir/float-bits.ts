@@ -167,3 +167,40 @@ function compareDecimalWithDouble(text: string, x: number): number {
   else left <<= BigInt(-e2);
   return left > right ? 1 : left < right ? -1 : 0;
 }
+
+const f32Cell = new Float32Array(1);
+const u32Cell = new Uint32Array(f32Cell.buffer);
+
+/** IEEE binary16 bits of `x` (first rounded to float32), round to nearest even: fast, for whole arrays. */
+export function f16BitsOf(x: number): number {
+  f32Cell[0] = x;
+  const b = u32Cell[0]!;
+  const sign = (b >>> 16) & 0x8000;
+  const e = (b >>> 23) & 0xff;
+  const m = b & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m !== 0 ? 0x200 : 0);
+  const ne = e - 112; // rebias 127 -> 15
+  if (ne >= 0x1f) return sign | 0x7c00;
+  if (ne <= 0) {
+    if (ne < -10) return sign;
+    const full = m | 0x800000;
+    const shift = 14 - ne;
+    let h = full >>> shift;
+    const rem = full & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && (h & 1) === 1)) h++;
+    return sign | h;
+  }
+  let h = (ne << 10) | (m >>> 13);
+  const rem = m & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++; // a carry rolls into the exponent (up to inf)
+  return sign | h;
+}
+
+/** bfloat16 bits of `x`, round to nearest even (NaN kept quiet). */
+export function bf16BitsOf(x: number): number {
+  f32Cell[0] = x;
+  const b = u32Cell[0]!;
+  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) return (b >>> 16) | 0x40;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}

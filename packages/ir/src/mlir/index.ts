@@ -6,6 +6,6 @@ export { printType } from './print-types.js';
 export { printAttr, printAttrDict, printNamedAttr } from './print-attrs.js';
 export { printLocation } from './print-location.js';
 export { formatMlirFloat, apFloatToString } from './float-format.js';
-export { parseFloatLiteral, roundToFloat, floatToBits, bitsToFloat, f16BitsToNumber, bf16BitsToNumber } from './float-bits.js';
+export { parseFloatLiteral, roundToFloat, floatToBits, bitsToFloat, f16BitsToNumber, bf16BitsToNumber, f16BitsOf, bf16BitsOf } from './float-bits.js';
 export { parseMlirType, parseMlirAttr, parseMlirLocation } from './parse-fragments.js';
 export { MlirSourceLayout, sourceLayoutOf } from './layout.js';

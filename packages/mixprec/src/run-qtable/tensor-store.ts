@@ -3,44 +3,7 @@
 // quarters the INT8 cache and halves the float one; the runtime's runFrom widens them back, and
 // ir's dequantize reads them. A value of a 16-bit float type that the runtime holds unrounded (a
 // top op left in f16) is rounded here — its tpu consumers round it the same way when they read it.
-import { f16BitsToNumber, ndarray, type NdArray, type TensorType } from '@tpu-quant/ir';
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE binary16 bits of `x`, round to nearest even. */
-export function f16Bits(x: number): number {
-  f32[0] = x;
-  const b = u32[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const e = (b >>> 23) & 0xff;
-  const m = b & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m !== 0 ? 0x200 : 0);
-  const ne = e - 112; // rebias 127 -> 15
-  if (ne >= 0x1f) return sign | 0x7c00;
-  if (ne <= 0) {
-    if (ne < -10) return sign;
-    const full = m | 0x800000;
-    const shift = 14 - ne;
-    let h = full >>> shift;
-    const rem = full & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (h & 1) === 1)) h++;
-    return sign | h;
-  }
-  let h = (ne << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++; // a carry rolls into the exponent (up to inf)
-  return sign | h;
-}
-
-/** bfloat16 bits of `x`, round to nearest even (NaN kept quiet). */
-export function bf16Bits(x: number): number {
-  f32[0] = x;
-  const b = u32[0]!;
-  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) return (b >>> 16) | 0x40;
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
+import { bf16BitsOf, f16BitsOf, f16BitsToNumber, ndarray, type NdArray, type TensorType } from '@tpu-quant/ir';
 
 /** `a` (f32 data as the runtime holds it) in the storage of its declared type. */
 export function packTensor(a: NdArray, type: TensorType | undefined): NdArray {
@@ -51,7 +14,7 @@ export function packTensor(a: NdArray, type: TensorType | undefined): NdArray {
   }
   if (a.dtype === 'f32' && e?.kind === 'float' && (e.name === 'f16' || e.name === 'bf16')) {
     const bits = new Uint16Array(src.length);
-    const conv = e.name === 'f16' ? f16Bits : bf16Bits;
+    const conv = e.name === 'f16' ? f16BitsOf : bf16BitsOf;
     for (let i = 0; i < bits.length; i++) bits[i] = conv(src[i]!);
     return ndarray(e.name, a.shape, bits);
   }
