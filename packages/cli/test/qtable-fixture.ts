@@ -6,16 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { f32, Func, Module, ndarray, Op, OpBuilder, printMlir, saveNpz, stringAttr, tensorType, top, type NdArray } from '@tpu-quant/ir';
 import { createSession } from '@tpu-quant/runtime';
-
-function rand(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale + offset;
-  }
-  return out;
-}
+import { rand } from './seeded-rand.js';
 
 export function qtableNet(): Module {
   const m = new Module('qnet', new Map([['module.state', stringAttr('TOP_F32')], ['module.weight_file', stringAttr('qnet_top_f32_all_weight.npz')]]));

@@ -9,20 +9,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { parseCaliTable } from '@tpu-quant/calib';
 import { encodeNpz, f32, Func, Module, ndarray, Op, OpBuilder, printMlir, saveNpz, tensorType, top, type NdArray } from '@tpu-quant/ir';
 import { expectUserError, runCli } from './run-cli.js';
+import { rand } from './seeded-rand.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tpuq-partasym-'));
 const mlir = join(tmp, 'tiny.mlir');
 const data = join(tmp, 'data');
-
-function rand(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale + offset;
-  }
-  return out;
-}
 
 function tinyModel(): Module {
   const m = new Module('tiny', { 'module.state': { kind: 'string', value: 'TOP_F32' }, 'module.weight_file': { kind: 'string', value: 'tiny_top_f32_all_weight.npz' } });
