@@ -52,6 +52,25 @@ export function rows(text: string): CalibrationRow[] {
 
 export { top };
 
+/** A conv test case's dims: batch, channels, input size, kernel, strides, dilations, pads (t, l, b, r), group. */
+export interface ConvCaseDims {
+  readonly n?: number; readonly g?: number; readonly ic: number; readonly oc: number; readonly ih: number; readonly iw: number;
+  readonly k: readonly number[]; readonly s?: readonly number[]; readonly d?: readonly number[]; readonly pads?: readonly number[];
+}
+
+/** The case's batch, group, kernel and result size, and its Conv2D attributes. */
+export function convCaseGeometry(c: ConvCaseDims) {
+  const n = c.n ?? 1, g = c.g ?? 1;
+  const [kh, kw] = c.k as [number, number];
+  const [sh, sw] = (c.s ?? [1, 1]) as [number, number];
+  const [dh, dw] = (c.d ?? [1, 1]) as [number, number];
+  const [pt, pl, pb, pr] = (c.pads ?? [0, 0, 0, 0]) as [number, number, number, number];
+  const oh = Math.floor((c.ih + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((c.iw + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  const attrs = { kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], group: g };
+  return { n, g, kh, kw, oh, ow, attrs };
+}
+
 /** Deterministic values in [offset - scale, offset + scale) (an LCG), so failures reproduce. */
 export function rand(n: number, seed: number, scale = 1, offset = 0): Float32Array {
   let s = seed >>> 0;

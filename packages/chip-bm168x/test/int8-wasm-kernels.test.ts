@@ -18,6 +18,7 @@ import { importCalibration, lutIndex, mulShiftHalfUp, propagateCalibration, quan
 import { conv2dWasm } from '../src/kernels/wasm-conv2d.js';
 import { matmulWasm } from '../src/kernels/wasm-matmul.js';
 import { int8Wasm } from '../src/kernels/wasm-int8.js';
+import { convCaseGeometry } from './helpers.js';
 
 let seed = 20261129;
 const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -46,13 +47,7 @@ interface ConvCase {
 
 /** A random INT8 Conv2D (weights and bias as top.Weight, as lowered modules have them) and its inputs. */
 function convCase(c: ConvCase): { op: Op; inputs: NdArray[] } {
-  const n = c.n ?? 1, g = c.g ?? 1;
-  const [kh, kw] = c.k;
-  const [sh, sw] = c.s ?? [1, 1];
-  const [dh, dw] = c.d ?? [1, 1];
-  const [pt, pl, pb, pr] = c.pads ?? [0, 0, 0, 0];
-  const oh = Math.floor((c.ih + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
-  const ow = Math.floor((c.iw + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  const { n, g, kh, kw, oh, ow, attrs } = convCaseGeometry(c);
   const m = new Module('k');
   const f = m.addFunc(new Func('main'));
   const b = new OpBuilder(f);
@@ -69,7 +64,7 @@ function convCase(c: ConvCase): { op: Op; inputs: NdArray[] } {
   const multiplier = rshift.map((r) => int(0, Math.min(2 ** 31 - 1, 2 ** Math.max(0, r + int(-12, 4)))));
   const outZp = c.relu !== undefined ? 0 : int(-20, 20);
   const op = tpu.conv2D(b, { input: x, filter: b.weight('w', w), bias: b.weight('b', bias) }, {
-    kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], group: g, with_bias: true,
+    ...attrs, with_bias: true,
     do_relu: c.relu !== undefined, relu_limit: c.relu ?? -1, multiplier, rshift,
   }, { loc: 'c', resultType: tensorType([n, c.oc, oh, ow], c.relu !== undefined ? uniformType(ui8, 0.05, 0) : uniformType(i8, 0.05, outZp)) });
   const xin = ndarray('f32', [n, c.ic, c.ih, c.iw]);

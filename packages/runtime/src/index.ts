@@ -5,7 +5,7 @@ export { createSession } from './session.js';
 export type { RunOptions, RunResult, Session, SessionOptions, SessionStats, Tensors } from './session.js';
 export type { KernelReport } from './backends.js';
 export type { OpTime } from './executor.js';
-export { fakeQuantize, roundToBF16, roundToF16 } from './overrides.js';
+export { fakeQuantize, roundBF16InPlace, roundF16InPlace, roundToBF16, roundToF16 } from './overrides.js';
 // Layout helpers kernels elsewhere (the chips' tpu data-movement ops) share with ours.
 export { normAxis, padData, stridedGather, stridesOf } from './tensor.js';
 // The resident + scratch memory manager of our wasm kernels, for other packages' wasm modules.

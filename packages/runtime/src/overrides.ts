@@ -8,47 +8,54 @@ import { f32, stridesOf, toF32 } from './tensor.js';
 /** Replaces a tensor's value in flight; must return a new array of the same shape (never modify `value`: it may be a weight or a cached tensor). */
 export type OverrideFn = (value: NdArray, op: Op) => NdArray;
 
-const HALF_MAX_ROUNDED = 65520; // f16 max is 65504; values from 65520 up round to infinity
-
 /** f32 values rounded to the nearest f16 (ties to even), returned as f32. */
 export function roundToF16(a: NdArray): F32 {
-  const src = toF32(a).data;
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f16Round(src[i]!);
+  const out = toF32(a).data.slice();
+  roundF16InPlace(out);
   return f32(a.shape, out);
-}
-
-function f16Round(x: number): number {
-  const ax = Math.abs(x);
-  if (!Number.isFinite(ax) || ax === 0) return x;
-  if (ax >= HALF_MAX_ROUNDED) return Math.sign(x) * Infinity;
-  // the spacing of f16 values around x: 2^(e-10) for normals, 2^-24 below 2^-14
-  let e = Math.floor(Math.log2(ax));
-  if (2 ** e > ax) e--;
-  else if (2 ** (e + 1) <= ax) e++;
-  const quantum = 2 ** (Math.max(e, -14) - 10);
-  return Math.sign(x) * roundHalfEven(ax / quantum) * quantum;
-}
-
-/** Round half to even for non-negative numbers. */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
 }
 
 /** f32 values rounded to the nearest bf16 (ties to even, NaN kept), returned as f32. */
 export function roundToBF16(a: NdArray): F32 {
-  const src = toF32(a).data;
-  const out = new Float32Array(src.length);
-  const bits = new Uint32Array(out.buffer);
-  const inBits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < src.length; i++) {
-    const u = inBits[i]!;
-    if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) bits[i] = (u | 0x400000) & 0xffff0000;
-    else bits[i] = ((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000) >>> 0;
-  }
+  const out = toF32(a).data.slice();
+  roundBF16InPlace(out);
   return f32(a.shape, out);
+}
+
+// In place, on the bits, so that float kernels can round millions of results without a new array
+// or a log2 per element.
+const F16_MIN_NORMAL = 0x38800000; // 2^-14 as f32 bits
+const F16_ROUNDS_TO_INF = 0x477ff000; // 65520: from here up f16 rounds to infinity
+const F16_SUBNORMAL_STEP = 2 ** -24;
+
+/** Rounds every element of `d` to f16 (ties to even; NaN kept, overflow to ±Infinity). */
+export function roundF16InPlace(d: Float32Array): void {
+  const u = new Uint32Array(d.buffer, d.byteOffset, d.length);
+  for (let i = 0; i < u.length; i++) {
+    const bits = u[i]!;
+    const a = bits & 0x7fffffff;
+    if (a >= 0x7f800000) continue; // NaN, ±Infinity
+    const sign = bits & 0x80000000;
+    if (a >= F16_ROUNDS_TO_INF) u[i] = (sign | 0x7f800000) >>> 0;
+    else if (a >= F16_MIN_NORMAL) u[i] = (sign | ((a + 0x0fff + ((a >>> 13) & 1)) & ~0x1fff)) >>> 0;
+    else {
+      // below 2^-14 f16 steps by 2^-24: round |x| / 2^-24 half to even (exact in f64)
+      const q = Math.abs(d[i]!) / F16_SUBNORMAL_STEP;
+      const f = Math.floor(q);
+      const r = q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f;
+      d[i] = (sign ? -r : r) * F16_SUBNORMAL_STEP;
+    }
+  }
+}
+
+/** Rounds every element of `d` to bf16 (ties to even; NaN kept quiet). */
+export function roundBF16InPlace(d: Float32Array): void {
+  const u = new Uint32Array(d.buffer, d.byteOffset, d.length);
+  for (let i = 0; i < u.length; i++) {
+    const b = u[i]!;
+    if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) u[i] = (b | 0x400000) & 0xffff0000;
+    else u[i] = ((b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000) >>> 0;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { Module, NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
 import { ndarray } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
-import { roundToBF16, roundToF16 } from '@tpu-quant/runtime';
+import { roundBF16InPlace, roundF16InPlace, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { mulRightShiftRound, rightShiftRound, storageRange } from '../quant/rounding.js';
 import { quantParamsOfUniform, type QuantParams } from '../quant/scales.js';
 
@@ -108,6 +108,12 @@ export function floatNameOf(t: TensorType | undefined): string | undefined {
 }
 
 /** `data` rounded to f16 / bf16 when `name` says so (a new array), else `data` itself. */
+/** Rounds `d` in place to the float type `name` (f16 / bf16); any other name leaves it as is. */
+export function roundFloatInPlace(name: string | undefined, d: Float32Array): void {
+  if (name === 'f16') roundF16InPlace(d);
+  else if (name === 'bf16') roundBF16InPlace(d);
+}
+
 export function roundFloat(name: string | undefined, shape: readonly number[], data: Float32Array): Float32Array {
   if (name === 'f16') return roundToF16(ndarray('f32', shape, data)).data;
   if (name === 'bf16') return roundToBF16(ndarray('f32', shape, data)).data;
