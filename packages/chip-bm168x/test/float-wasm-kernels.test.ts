@@ -1,5 +1,6 @@
 // Float (F32 / F16 / BF16) tpu.Conv2D and tpu.MatMul on the wasm backend (src/kernels/wasm-float.ts:
-// the runtime's f32 top.Conv / top.MatMul kernels, the result rounded to the element type) against
+// the runtime's f32 top.Conv / top.MatMul kernels, the result rounded to the element type), and the
+// elementwise ops, tpu.Active and tpu.Deconv (src/kernels/wasm-float-eltwise.ts), against
 // the js kernels (f64 sums), both run by sessions on the same small modules: F32 within 1e-5 of
 // the result's largest magnitude; F16 / BF16 equal but where the f32 and f64 sums round to
 // neighbouring values (at most 1 ulp of the type, and rarely). The runtime's in-place f16 / bf16
@@ -132,6 +133,107 @@ describe('float tpu.MatMul (2-D right operand): wasm (f32 sums) vs js (f64 sums)
     const x = ndarray('f32', c.xs, rand(size, 44 + k, 2));
     const [got, want] = await bothBackends(m, x, 'tpu.MatMul');
     expectClose(t, got, want, 'matmul');
+    if (c.relu) expect(Math.max(...got)).toBeLessThanOrEqual(c.relu);
+    expect([...roundTo(t, got)]).toEqual([...got]);
+  });
+});
+
+interface EltCase { xs: number[]; build: (b: OpBuilder, x: Value, t: FloatType) => Value; type: string; lo?: number; hi?: number }
+
+const out = (shape: number[], t: FloatType, loc: string) => ({ loc, resultType: tensorType(shape, t) });
+const wgt = (b: OpBuilder, name: string, shape: number[], t: FloatType, seed: number): Value =>
+  b.weight(name, ndarray('f32', shape, roundTo(t, rand(shape.reduce((p, d) => p * d, 1), seed, 1.5))));
+
+// the second operand of Add / Mul: a weight broadcast over [1, 6, 5, 7], or another activation
+const ELTWISE: [string, EltCase][] = [
+  ['Add, same shapes (x + 0.7x), ReLU6', { xs: [1, 6, 5, 7], type: 'tpu.Add', build: (b, x, t) => {
+    const y = tpu.mulConst(b, { input: x }, { const_val: 0.7 }, out([1, 6, 5, 7], t, 'y')).result();
+    return tpu.add(b, { inputs: [x, y] }, { do_relu: true, relu_limit: 6 }, out([1, 6, 5, 7], t, 'a')).result();
+  } }],
+  ['Add, coeff [1, -2], channel broadcast', { xs: [1, 6, 5, 7], type: 'tpu.Add', build: (b, x, t) =>
+    tpu.add(b, { inputs: [x, wgt(b, 'w', [1, 6, 1, 1], t, 5)] }, { coeff: [1, -2] }, out([1, 6, 5, 7], t, 'a')).result() }],
+  ['Add, row broadcast [7] and rank 3 [6, 1, 7]', { xs: [2, 6, 5, 7], type: 'tpu.Add', build: (b, x, t) =>
+    tpu.add(b, { inputs: [wgt(b, 'w', [6, 1, 7], t, 6), x] }, {}, out([2, 6, 5, 7], t, 'a')).result() }],
+  ['Mul, channel broadcast, ReLU', { xs: [1, 6, 5, 7], type: 'tpu.Mul', build: (b, x, t) =>
+    tpu.mul(b, { inputs: [x, wgt(b, 'w', [1, 6, 1, 1], t, 7)] }, { do_relu: true }, out([1, 6, 5, 7], t, 'm')).result() }],
+  ['Mul, [1, 1, 5, 7] broadcast over batch and channels', { xs: [2, 3, 5, 7], type: 'tpu.Mul', build: (b, x, t) =>
+    tpu.mul(b, { inputs: [x, wgt(b, 'w', [1, 1, 5, 7], t, 8)] }, {}, out([2, 3, 5, 7], t, 'm')).result() }],
+  ['AddConst', { xs: [1, 4, 9, 11], type: 'tpu.AddConst', build: (b, x, t) =>
+    tpu.addConst(b, { input: x }, { const_val: 0.3187 }, out([1, 4, 9, 11], t, 'ac')).result() }],
+  ['AddConst, ReLU6', { xs: [1, 4, 9, 11], type: 'tpu.AddConst', lo: 0, hi: 6, build: (b, x, t) =>
+    tpu.addConst(b, { input: x }, { const_val: 1.5, do_relu: true, relu_limit: 6 }, out([1, 4, 9, 11], t, 'ac')).result() }],
+  ['MulConst', { xs: [1, 4, 9, 11], type: 'tpu.MulConst', build: (b, x, t) =>
+    tpu.mulConst(b, { input: x }, { const_val: -1.713 }, out([1, 4, 9, 11], t, 'mc')).result() }],
+  ['MulConst, ReLU', { xs: [1, 4, 9, 11], type: 'tpu.MulConst', lo: 0, build: (b, x, t) =>
+    tpu.mulConst(b, { input: x }, { const_val: 2.25, do_relu: true }, out([1, 4, 9, 11], t, 'mc')).result() }],
+];
+
+describe('float tpu.Add / Mul / AddConst / MulConst: wasm (f32) vs js (f64)', () => {
+  it.each(ELTWISE.flatMap(([name, c]) => TYPES.map((t) => ({ name, c, t }))))('$name in $t.name', async ({ c, t }) => {
+    const m = moduleWith(c.xs, t, (b, x) => c.build(b, x, t));
+    const x = ndarray('f32', c.xs, rand(c.xs.reduce((p, d) => p * d, 1), 97 + c.xs[1]!, 4));
+    const [got, want] = await bothBackends(m, x, c.type);
+    expectClose(t, got, want, c.type);
+    if (c.lo !== undefined) expect(Math.min(...got)).toBe(c.lo);
+    if (c.hi !== undefined) expect(Math.max(...got)).toBeLessThanOrEqual(c.hi);
+    expect([...roundTo(t, got)]).toEqual([...got]);
+  });
+});
+
+// the modes with a wasm top activation, and those on the one-pass js path (LOG / SQRT on x > 0)
+const MODES: [string, number[] | undefined, number][] = [
+  ['SIGMOID', undefined, 0], ['SILU', undefined, 0], ['TANH', undefined, 0], ['EXP', undefined, 0],
+  ['HSWISH', undefined, 0], ['HSIGMOID', [0.5, 0.2], 0], ['HSIGMOID', undefined, 0], ['GELU', undefined, 0],
+  ['TGELU', undefined, 0], ['QGELU', undefined, 0], ['LOG', undefined, 4.5], ['SQRT', undefined, 4.5], ['ABS', undefined, 0],
+];
+
+describe('float tpu.Active: wasm / one-pass js vs the js kernel', () => {
+  it.each(MODES.flatMap(([mode, coeffs, offset]) => TYPES.map((t) => ({ mode, coeffs, offset, t }))))('$mode $coeffs in $t.name', async ({ mode, coeffs, offset, t }) => {
+    const shape = [1, 5, 13, 17];
+    const m = moduleWith(shape, t, (b, x) => tpu.active(b, { input: x }, { mode: mode as 'GELU', ...(coeffs ? { coeffs } : {}) }, out(shape, t, 'act')).result());
+    const x = ndarray('f32', shape, rand(5 * 13 * 17, 211, 4.4, offset));
+    const [got, want] = await bothBackends(m, x, 'tpu.Active');
+    expectClose(t, got, want, mode);
+    expect([...roundTo(t, got)]).toEqual([...got]);
+  });
+});
+
+interface DeconvCase { ic: number; oc: number; ih: number; iw: number; k: [number, number]; s: [number, number]; pads: [number, number, number, number]; d?: [number, number]; g?: number; bias?: boolean; relu?: number }
+
+const DECONVS: [string, DeconvCase][] = [
+  ['2×2 stride 2 (PP-OCR upsampling), no bias', { ic: 8, oc: 6, ih: 7, iw: 9, k: [2, 2], s: [2, 2], pads: [0, 0, 0, 0] }],
+  ['3×3 stride 2, pads 1, bias, ReLU', { ic: 5, oc: 7, ih: 6, iw: 5, k: [3, 3], s: [2, 2], pads: [1, 1, 1, 1], bias: true, relu: 0 }],
+  ['4×3 stride 1×2, asymmetric pads, dilated 2×1, ReLU6', { ic: 4, oc: 3, ih: 5, iw: 6, k: [4, 3], s: [1, 2], pads: [1, 0, 2, 1], d: [2, 1], bias: true, relu: 6 }],
+  ['grouped (2), stride 2: js', { ic: 6, oc: 4, ih: 5, iw: 5, k: [3, 3], s: [2, 2], pads: [1, 1, 1, 1], g: 2, bias: true }],
+];
+
+describe('float tpu.Deconv: wasm (f32 GEMM + col2im) vs js (f64 scatter)', () => {
+  it.each(DECONVS.flatMap(([name, c]) => TYPES.map((t) => ({ name, c, t }))))('$name in $t.name', async ({ c, t }) => {
+    const g = c.g ?? 1;
+    const [kh, kw] = c.k;
+    const [sh, sw] = c.s;
+    const [dh, dw] = c.d ?? [1, 1];
+    const [pt, pl, pb, pr] = c.pads;
+    const oh = (c.ih - 1) * sh - pt - pb + dh * (kh - 1) + 1;
+    const ow = (c.iw - 1) * sw - pl - pr + dw * (kw - 1) + 1;
+    const m = moduleWith([1, c.ic, c.ih, c.iw], t, (b, x) => tpu.deconv(b, {
+      input: x, filter: b.weight('w', ndarray('f32', [c.oc, c.ic / g, kh, kw], roundTo(t, rand(c.oc * (c.ic / g) * kh * kw, 301 + c.ic, 0.6)))),
+      ...(c.bias ? { bias: b.weight('b', ndarray('f32', [c.oc], rand(c.oc, 302, 1))) } : {}),
+    }, {
+      kernel_shape: c.k, strides: c.s, pads: c.pads, dilations: [dh, dw], group: g, with_bias: !!c.bias,
+      do_relu: c.relu !== undefined, relu_limit: c.relu ? c.relu : -1,
+    }, out([1, c.oc, oh, ow], t, 'dc')).result());
+    const x = ndarray('f32', [1, c.ic, c.ih, c.iw], rand(c.ic * c.ih * c.iw, 303, 2.5));
+    if (g !== 1) {
+      // grouped: no wasm top kernel takes it; the session runs the js kernel
+      const s = await createSession(m, { backend: 'wasm' });
+      expect(s.kernelReport().ops.find((o) => o.type === 'tpu.Deconv')!.backend).toBe('js');
+      await s.dispose();
+      return;
+    }
+    const [got, want] = await bothBackends(m, x, 'tpu.Deconv');
+    expectClose(t, got, want, 'deconv');
+    if (c.relu !== undefined) expect(Math.min(...got)).toBe(0);
     if (c.relu) expect(Math.max(...got)).toBeLessThanOrEqual(c.relu);
     expect([...roundTo(t, got)]).toEqual([...got]);
   });

@@ -1,20 +1,30 @@
 // The tpu kernels of the runtime's `wasm` backend: INT8 Conv2D and MatMul on the WebAssembly
 // integer kernels (wasm-conv2d.ts, wasm-matmul.ts), float ones (F32/F16/BF16) on the runtime's
-// wasm top.Conv / top.MatMul (wasm-float.ts). An op none of them takes (supports() false)
-// runs its js kernel, per op, as the runtime does for any backend; so does one whose data turns
+// wasm top.Conv / top.MatMul (wasm-float.ts) and its elementwise / Deconv kernels
+// (wasm-float-eltwise.ts). An op none of them takes (supports() false) runs its js kernel, per op, as the runtime does for any backend; so does one whose data turns
 // out to be past the kernels' integer ranges when it first runs.
 import type { NdArray, Op } from '@tpu-quant/ir';
 import { getKernel, registerKernel, type KernelContext } from '@tpu-quant/runtime';
 import { conv2dWasm, conv2dWasmSupports } from './wasm-conv2d.js';
 import { floatConv2dWasm, floatConv2dWasmSupports, floatMatmulWasm, floatMatmulWasmSupports } from './wasm-float.js';
+import { floatActiveJs, floatActiveJsSupports, floatEltwiseWasm, floatEltwiseWasmSupports } from './wasm-float-eltwise.js';
 import { matmulWasm, matmulWasmSupports } from './wasm-matmul.js';
 
 interface WasmPath { supports: (op: Op) => boolean; run: (ctx: KernelContext) => NdArray | undefined }
+
+// float elementwise ops and Deconv on the runtime's wasm top kernels (wasm-float-eltwise.ts)
+const FLOAT_ELTWISE: WasmPath = { supports: floatEltwiseWasmSupports, run: floatEltwiseWasm };
 
 /** Per op, its wasm paths (INT8, float); the first that supports the op runs it. */
 const WASM_KERNELS: Readonly<Record<string, readonly WasmPath[]>> = {
   'tpu.Conv2D': [{ supports: conv2dWasmSupports, run: conv2dWasm }, { supports: floatConv2dWasmSupports, run: floatConv2dWasm }],
   'tpu.MatMul': [{ supports: matmulWasmSupports, run: matmulWasm }, { supports: floatMatmulWasmSupports, run: floatMatmulWasm }],
+  'tpu.Add': [FLOAT_ELTWISE],
+  'tpu.Mul': [FLOAT_ELTWISE],
+  'tpu.AddConst': [FLOAT_ELTWISE],
+  'tpu.MulConst': [FLOAT_ELTWISE],
+  'tpu.Deconv': [FLOAT_ELTWISE],
+  'tpu.Active': [FLOAT_ELTWISE, { supports: floatActiveJsSupports, run: floatActiveJs }],
 };
 
 /** Registers the wasm tpu kernels once (after the js ones, which they fall back to). */
