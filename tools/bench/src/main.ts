@@ -1,4 +1,4 @@
-// `pnpm bench [--only formats|kernels|runtime] [--runs N] [--budget-s S] [--models a,b]`: every
+// `pnpm bench [--only formats|kernels|runtime|calibration|deploy|mixprec] [--runs N] [--budget-s S] [--models a,b]`: every
 // benchmark that has a peer runs it in the same process and reports ours / peer; medians.
 //   formats: MLIR print/parse of a 10k-op module, npz write/read of 120 MB (no peer; regressions)
 //   kernels: single ops, js reference vs wasm SIMD
@@ -8,6 +8,8 @@
 //            over the same samples; a second method from the statistics cache (--samples N)
 //   deploy:  INT8 simulation of mobilenet_v2 (tpu module, integer wasm kernels) vs our float
 //            inference of the same model, medians and ratio; the js reference kernels too
+//   mixprec: run_qtable on FastestDet (10 images, bm1684x), time broken down, next to the timing
+//            TPU-MLIR's docs quote
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,10 +19,11 @@ import {
 import { calibrationBenchmark } from './calibration.js';
 import { deployBenchmark } from './deploy.js';
 import { kernelBenchmarks } from './kernels.js';
+import { mixprecBenchmark } from './mixprec.js';
 import { runtimeBenchmarks } from './runtime.js';
 import { medianMs, printTable } from './stats.js';
 
-const SUITES = ['formats', 'kernels', 'runtime', 'calibration', 'deploy'] as const;
+const SUITES = ['formats', 'kernels', 'runtime', 'calibration', 'deploy', 'mixprec'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values: flags } = parseArgs({
@@ -96,3 +99,4 @@ if (want('runtime')) {
 }
 if (want('calibration')) await calibrationBenchmark({ assets, samples: Number(flags.samples), threads: Number(flags.threads) });
 if (want('deploy')) await deployBenchmark({ assets, runs });
+if (want('mixprec')) await mixprecBenchmark({ assets });
