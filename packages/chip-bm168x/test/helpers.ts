@@ -84,10 +84,11 @@ export function rand(n: number, seed: number, scale = 1, offset = 0): Float32Arr
 
 /**
  * The lowering tests' small CNN: conv `c1` (ReLU6) -> {depthwise conv `c2`, 1x1 conv `c3`} -> add
- * `sum` -> sigmoid `sig` -> avgpool `pool` -> flatten `flat` -> matmul `fc`, returned (and a
- * softmax `prob` after it, returned too, when asked).
+ * `sum` -> sigmoid `sig` -> avgpool `pool` (8x8; or 2x2 maxpool `mpool` then a 4x4 avgpool) ->
+ * flatten `flat` -> matmul `fc`, returned; when asked, a softmax `prob` after it and `sum` are
+ * returned too, in that order.
  */
-export function smallCnn(o: { softmax?: boolean } = {}): Module {
+export function smallCnn(o: { softmax?: boolean; maxPool?: boolean; sumOutput?: boolean } = {}): Module {
   const g = new Graph([1, 4, 8, 8]);
   const b = g.b;
   const w1 = g.weight('w1', ndarray('f32', [8, 4, 3, 3], rand(8 * 36, 1, 0.3)));
@@ -99,12 +100,14 @@ export function smallCnn(o: { softmax?: boolean } = {}): Module {
   const c3 = top.conv(b, { input: c1, filter: w3 }, { kernel_shape: [1, 1] }, { loc: 'c3' });
   const s = top.add(b, { inputs: [c2, c3] }, {}, { loc: 'sum' });
   const sg = top.sigmoid(b, { input: s }, {}, { loc: 'sig' });
-  const p = top.avgPool(b, { input: sg }, { kernel_shape: [8, 8] }, { loc: 'pool' });
+  const mp = o.maxPool ? top.maxPool(b, { input: sg }, { kernel_shape: [2, 2], strides: [2, 2] }, { loc: 'mpool' }) : undefined;
+  const p = top.avgPool(b, { input: mp ?? sg }, { kernel_shape: mp ? [4, 4] : [8, 8] }, { loc: 'pool' });
   const fl = top.flatten(b, { input: p }, { start_dim: 1 }, { loc: 'flat' });
   const w4 = g.weight('w4', ndarray('f32', [8, 5], rand(40, 5, 1)));
   const b4 = g.weight('b4', ndarray('f32', [5], rand(5, 6, 0.2)));
   const fc = top.matMul(b, { input: fl, right: w4, bias: b4 }, {}, { loc: 'fc' });
-  if (!o.softmax) return g.finish(fc.result()).module;
-  const sm = top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' });
-  return g.finish(fc.result(), sm.result()).module;
+  const outs = [fc.result()];
+  if (o.softmax) outs.push(top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' }).result());
+  if (o.sumOutput) outs.push(s.result());
+  return g.finish(...outs).module;
 }

@@ -8,29 +8,9 @@ import { bf16, f16, f32, ndarray, parseMlir, printMlir, runPipeline, type Module
 import { createSession, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { lowerTopToTpu } from '../src/index.js';
 import { activeAttrs } from '../src/dialect/generated/attrs.js';
-import { Graph, rand, top } from './helpers.js';
+import { Graph, rand, smallCnn, top } from './helpers.js';
 
-function build(): Module {
-  const g = new Graph([1, 4, 8, 8]);
-  const b = g.b;
-  const w1 = g.weight('w1', ndarray('f32', [8, 4, 3, 3], rand(8 * 36, 1, 0.3)));
-  const b1 = g.weight('b1', ndarray('f32', [8], rand(8, 2, 0.1)));
-  const c1 = top.conv(b, { input: g.x, filter: w1, bias: b1 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], do_relu: true, relu_limit: 6 }, { loc: 'c1' });
-  const w2 = g.weight('w2', ndarray('f32', [8, 1, 3, 3], rand(72, 3, 0.5)));
-  const c2 = top.conv(b, { input: c1, filter: w2 }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 }, { loc: 'c2' });
-  const w3 = g.weight('w3', ndarray('f32', [8, 8, 1, 1], rand(64, 4, 0.4)));
-  const c3 = top.conv(b, { input: c1, filter: w3 }, { kernel_shape: [1, 1] }, { loc: 'c3' });
-  const s = top.add(b, { inputs: [c2, c3] }, {}, { loc: 'sum' });
-  const sg = top.sigmoid(b, { input: s }, {}, { loc: 'sig' });
-  const mp = top.maxPool(b, { input: sg }, { kernel_shape: [2, 2], strides: [2, 2] }, { loc: 'mpool' });
-  const p = top.avgPool(b, { input: mp }, { kernel_shape: [4, 4] }, { loc: 'pool' });
-  const fl = top.flatten(b, { input: p }, { start_dim: 1 }, { loc: 'flat' });
-  const w4 = g.weight('w4', ndarray('f32', [8, 5], rand(40, 5, 1)));
-  const b4 = g.weight('b4', ndarray('f32', [5], rand(5, 6, 0.2)));
-  const fc = top.matMul(b, { input: fl, right: w4, bias: b4 }, {}, { loc: 'fc' });
-  const sm = top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' });
-  return g.finish(fc.result(), sm.result(), s.result()).module;
-}
+const build = (): Module => smallCnn({ softmax: true, maxPool: true, sumOutput: true });
 
 const input = rand(4 * 64, 7, 2);
 const feed = { x: ndarray('f32', [1, 4, 8, 8], input) };
