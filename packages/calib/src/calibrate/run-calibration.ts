@@ -35,6 +35,11 @@ export interface CalibrationRequest {
   readonly partAsymmetric?: boolean;
   /** Where statistics are cached; undefined = no cache. */
   readonly cacheDir?: string;
+  /**
+   * Statistics of an earlier run on the same module, samples and bin number (its `summaries`):
+   * used instead of a statistics pass, so several methods cost one pass (the search tools).
+   */
+  readonly statistics?: readonly TensorSummary[];
   readonly backend?: Backend;
   /** Threads of the statistics pass's session (default 1) and of auto-tune (default: see TuneOptions.threads). */
   readonly threads?: number;
@@ -89,10 +94,10 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
   const warnings: string[] = [];
 
   let t = performance.now();
-  let summaries: TensorSummary[] | undefined;
+  let summaries: TensorSummary[] | undefined = req.statistics ? [...req.statistics] : undefined;
   let cacheFile: string | undefined;
   let key: string | undefined;
-  if (req.cacheDir !== undefined) {
+  if (!summaries && req.cacheDir !== undefined) {
     key = await statisticsKey({
       module: req.module,
       sampleFiles: req.samples.entries.flat(),
@@ -107,7 +112,7 @@ export async function runCalibration(req: CalibrationRequest): Promise<Calibrati
     if (summaries) log(`statistics read from cache ${cacheFile}`);
   }
   timings.cacheMs += performance.now() - t;
-  const fromCache = summaries !== undefined;
+  const fromCache = summaries !== undefined && req.statistics === undefined;
 
   if (!summaries) {
     summaries = await collectStatistics(req, count, data.samples(), progress, timings);
