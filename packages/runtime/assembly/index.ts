@@ -16,3 +16,4 @@ export { gatherNd } from './copy';
 export { softmaxRows } from './softmax';
 export { layerNormRows } from './layernorm';
 export { interp } from './interp';
+export { roundBF16, roundF16 } from './round';

@@ -10,6 +10,8 @@ export { fakeQuantize, roundBF16InPlace, roundF16InPlace, roundToBF16, roundToF1
 export { normAxis, padData, stridedGather, stridesOf } from './tensor.js';
 // The resident + scratch memory manager of our wasm kernels, for other packages' wasm modules.
 export { WasmHeap, type WasmHeapModule } from './kernels/wasm/heap.js';
+// The attribute that asks a wasm top kernel to round its result to f16 / bf16 in place.
+export { ROUND_RESULT_ATTR } from './kernels/wasm/backend.js';
 export type { OverrideFn } from './overrides.js';
 export { allocOut, getKernel, listKernels, registerKernel } from './registry.js';
 export type { AllocOptions, Backend, Kernel, KernelContext } from './registry.js';

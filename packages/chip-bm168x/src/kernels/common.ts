@@ -2,9 +2,9 @@
 // as f32; an int8/uint8 tensor is f32 data holding exact integers, so kernels read codes as
 // numbers and accumulate in JS doubles (exact: int8 products summed stay far below 2^53).
 import type { Module, NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
-import { ndarray } from '@tpu-quant/ir';
+import { ndarray, stringAttr } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
-import { roundBF16InPlace, roundF16InPlace, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
+import { ROUND_RESULT_ATTR, roundBF16InPlace, roundF16InPlace, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { mulRightShiftRound, rightShiftRound, storageRange } from '../quant/rounding.js';
 import { quantParamsOfUniform, type QuantParams } from '../quant/scales.js';
 
@@ -107,7 +107,20 @@ export function floatNameOf(t: TensorType | undefined): string | undefined {
   return t?.element.kind === 'float' ? t.element.name : undefined;
 }
 
-/** `data` rounded to f16 / bf16 when `name` says so (a new array), else `data` itself. */
+/**
+ * The attributes of a top op that runs tpu op `op` on a runtime wasm kernel (`base`: its attribute
+ * map), plus `round_result` when the tpu result is f16 / bf16: the runtime's wasm kernels then round
+ * the result where it lies, before copying it out (runtime src/kernels/wasm/backend.ts,
+ * ROUND_RESULT_ATTR), exactly as roundFloatInPlace would, so the caller must not round again.
+ */
+export function roundingAttrs(op: Op, base: Op['attrs'] = op.attrs): Op['attrs'] {
+  const name = floatNameOf(op.results[0]?.type.kind === 'tensor' ? op.results[0].type : undefined);
+  return name === 'f16' || name === 'bf16' ? new Map([...base, [ROUND_RESULT_ATTR, stringAttr(name)]]) : base;
+}
+
+/** True when the runtime kernel rounds the result of an op with these attributes (roundingAttrs). */
+export const roundsInRuntime = (attrs: Op['attrs']): boolean => attrs.has(ROUND_RESULT_ATTR);
+
 /** Rounds `d` in place to the float type `name` (f16 / bf16); any other name leaves it as is. */
 export function roundFloatInPlace(name: string | undefined, d: Float32Array): void {
   if (name === 'f16') roundF16InPlace(d);

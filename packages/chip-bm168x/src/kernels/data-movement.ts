@@ -11,7 +11,7 @@ import { clamp, floatIn, floatOut, operandData, outShapeOf, quantOf, reluBounds 
 import { floatRelu } from './conv2d.js';
 
 /** A fused ReLU on a result: clamp at the zero point (and the quantized limit), or float ReLU. */
-function applyFusedRelu(ctx: KernelContext, data: Float32Array, doRelu: boolean, limit: number): void {
+export function applyFusedRelu(ctx: KernelContext, data: Float32Array, doRelu: boolean, limit: number): void {
   if (!doRelu) return;
   const q = quantOf(ctx.outputTypes[0]);
   if (q) {
@@ -43,7 +43,7 @@ export function concatKernel(ctx: KernelContext): NdArray {
 }
 
 /** First index of a Python-style slice, clamped as TPU-MLIR does (the runtime's top.Slice agrees). */
-function sliceStart(d: number, start: number, step: number): number {
+export function sliceStart(d: number, start: number, step: number): number {
   const b = start < 0 ? start + d : start;
   return step > 0 ? Math.min(Math.max(b, 0), d) : Math.min(Math.max(b, 0), d - 1);
 }

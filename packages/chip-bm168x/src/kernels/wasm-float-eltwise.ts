@@ -12,7 +12,7 @@ import type { Kernel, KernelContext } from '@tpu-quant/runtime';
 import { allocOut, getKernel } from '@tpu-quant/runtime';
 import { activeAttrs, deconvAttrs } from '../dialect/generated/attrs.js';
 import { ACTIVE_FUNCTIONS } from './active-functions.js';
-import { floatIn, floatNameOf, outShapeOf, roundFloatInPlace } from './common.js';
+import { floatIn, floatNameOf, outShapeOf, roundFloatInPlace, roundingAttrs, roundsInRuntime } from './common.js';
 
 const FLOATS = new Set(['f32', 'f16', 'bf16']);
 const isFloat = (v: Value | undefined): boolean => v?.type.kind === 'tensor' && FLOATS.has(floatNameOf(v.type) ?? '');
@@ -71,7 +71,7 @@ function adapterOf(op: Op): Op | null {
     const standIn = (v: Value): Value =>
       new Op(v.producer?.type === 'top.Weight' ? 'top.Weight' : 'top.Input', { resultTypes: [v.type] }).result(0);
     a = new Op(form.type, { loc: op.loc, operands: op.operands.map(standIn), resultTypes: op.results.map((r) => r.type) });
-    a.attrs = form.attrs;
+    a.attrs = roundingAttrs(op, form.attrs); // + round_result for f16 / bf16
   }
   adapters.set(op, a);
   return a;
@@ -102,7 +102,7 @@ export function floatEltwiseWasm(ctx: KernelContext): NdArray {
   const adapter = adapterOf(ctx.op)!;
   const inputs = ctx.inputs.map((x, i) => (x ? floatIn(ctx, i) : x));
   const out = topKernel(adapter).run({ ...ctx, op: adapter, inputs })[0]!;
-  roundFloatInPlace(floatNameOf(ctx.outputTypes[0]), out.data as Float32Array);
+  if (!roundsInRuntime(adapter.attrs)) roundFloatInPlace(floatNameOf(ctx.outputTypes[0]), out.data as Float32Array);
   return out;
 }
 

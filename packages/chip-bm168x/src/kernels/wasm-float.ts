@@ -10,7 +10,7 @@ import { Op } from '@tpu-quant/ir';
 import type { Kernel, KernelContext } from '@tpu-quant/runtime';
 import { getKernel } from '@tpu-quant/runtime';
 import { conv2DAttrs, matMulAttrs } from '../dialect/generated/attrs.js';
-import { floatIn, floatNameOf, roundFloatInPlace } from './common.js';
+import { floatIn, floatNameOf, roundFloatInPlace, roundingAttrs, roundsInRuntime } from './common.js';
 
 const FLOATS = new Set(['f32', 'f16', 'bf16']);
 const isFloat = (v: Value | undefined): boolean => v?.type.kind === 'tensor' && FLOATS.has(floatNameOf(v.type) ?? '');
@@ -26,7 +26,7 @@ function adapterOf(op: Op, type: 'top.Conv' | 'top.MatMul'): Op {
   let a = adapters.get(op);
   if (!a) {
     a = new Op(type, { loc: op.loc });
-    a.attrs = op.attrs;
+    a.attrs = roundingAttrs(op); // the tpu op's attributes (+ round_result for f16 / bf16)
     adapters.set(op, a);
   }
   return a;
@@ -68,9 +68,10 @@ export function floatMatmulWasmSupports(op: Op): boolean {
 /** Runs the top kernel on the rounded inputs and rounds its result to the element type. */
 function runAsTop(ctx: KernelContext, type: 'top.Conv' | 'top.MatMul'): NdArray {
   const inputs = ctx.inputs.map((x, i) => (x && i < 2 ? floatIn(ctx, i) : x));
-  const out = topKernel(type)!.run({ ...ctx, op: adapterOf(ctx.op, type), inputs })[0]!;
-  // in place: `out` may be the session's pooled buffer
-  roundFloatInPlace(floatNameOf(ctx.outputTypes[0]), out.data as Float32Array);
+  const adapter = adapterOf(ctx.op, type);
+  const out = topKernel(type)!.run({ ...ctx, op: adapter, inputs })[0]!;
+  // in place: `out` may be the session's pooled buffer (f16 / bf16: rounded by the kernel already)
+  if (!roundsInRuntime(adapter.attrs)) roundFloatInPlace(floatNameOf(ctx.outputTypes[0]), out.data as Float32Array);
   return out;
 }
 

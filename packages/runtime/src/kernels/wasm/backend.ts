@@ -3,6 +3,7 @@
 import type { NdArray, Op } from '@tpu-quant/ir';
 import type { KernelContext } from '../../registry.js';
 import { allocOut, getKernel, registerKernel } from '../../registry.js';
+import { roundBF16InPlace, roundF16InPlace } from '../../overrides.js';
 import { WasmHeap } from './heap.js';
 import type { WasmKernels } from './loader.js';
 import { loadWasmKernels } from './loader.js';
@@ -31,11 +32,40 @@ export function wasmKernel(op: string, run: (ctx: KernelContext) => NdArray, sup
     op: name, backend: 'wasm', dtypes: ['f32'],
     ...(supports ? { supports } : {}),
     run: (ctx) => {
-      if (supports && !supports(ctx.op)) return getKernel(name, 'js')!.run(ctx);
+      const mode = roundingOf(ctx.op);
+      if (supports && !supports(ctx.op)) return [roundRest(getKernel(name, 'js')!.run(ctx)[0]!, mode, 0)];
       heap.resetScratch();
-      return [run(ctx)];
+      roundedInWasm = 0;
+      return [roundRest(run(ctx), mode, roundedInWasm)];
     },
   });
+}
+
+/**
+ * An op carrying the string attribute `round_result = "f16" | "bf16"` (the chip packages' float
+ * adapters: a tpu op in F16 / BF16 run through a top kernel) gets its result rounded to that type,
+ * ties to even, as roundF16InPlace / roundBF16InPlace would: in wasm memory by `takeOut`, before the
+ * copy out, else (a kernel that does not end in takeOut, a js fallback) in place afterwards.
+ */
+export const ROUND_RESULT_ATTR = 'round_result';
+const F16 = 1;
+const BF16 = 2;
+
+function roundingOf(op: Op): number {
+  const a = op.attrs.get(ROUND_RESULT_ATTR);
+  if (a?.kind !== 'string') return 0;
+  return a.value === 'f16' ? F16 : a.value === 'bf16' ? BF16 : 0;
+}
+
+/** Elements `takeOut` rounded during the current kernel call. */
+let roundedInWasm = 0;
+
+function roundRest(out: NdArray, mode: number, rounded: number): NdArray {
+  const d = out.data as Float32Array;
+  if (mode === 0 || rounded === d.length) return out;
+  if (mode === F16) roundF16InPlace(d);
+  else roundBF16InPlace(d);
+  return out;
 }
 
 /** Resident blocks made for one op from its weight arrays; remade when the arrays change. */
@@ -94,6 +124,13 @@ export const padded = (n: number): number => Math.ceil(n / 8) * 8 + 8;
 /** Copies n floats at `ptr` out of wasm memory into the result (session-pooled when offered). */
 export function takeOut(ctx: KernelContext, shape: readonly number[], ptr: number, n: number): NdArray {
   const out = allocOut(ctx, shape);
+  const mode = roundingOf(ctx.op);
+  if (mode !== 0) {
+    // the result rounded to f16 / bf16 where it lies (see ROUND_RESULT_ATTR)
+    if (mode === F16) wasm.roundF16(ptr, n);
+    else wasm.roundBF16(ptr, n);
+    roundedInWasm += n;
+  }
   (out.data as Float32Array).set(heap.f32(ptr, n));
   return out;
 }

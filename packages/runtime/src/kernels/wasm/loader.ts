@@ -65,6 +65,8 @@ export interface WasmKernels {
   reduceRows(x: number, rows: number, len: number, mean: number, y: number): void;
   gatherNd(x: number, y: number, d0: number, d1: number, d2: number, d3: number, d4: number, d5: number,
     s0: number, s1: number, s2: number, s3: number, s4: number, s5: number): void;
+  roundF16(x: number, n: number): void;
+  roundBF16(x: number, n: number): void;
 }
 
 /** True when the .wasm is missing or older than any AssemblyScript source (or asconfig.json). */
