@@ -8,6 +8,37 @@ export interface BufferSet {
   has(buf: ArrayBufferLike): boolean;
 }
 
+/**
+ * Free buffers of disposed sessions, for the first runs of later ones: the mixed-precision searches
+ * make a session per candidate, and a new session's first run otherwise allocates (and the OS
+ * zero-fills) every activation buffer afresh. Only buffers nothing references (a pool's free list)
+ * come here; at most `spareCap` bytes, the oldest out first.
+ */
+const spare: ArrayBuffer[] = [];
+let spareBytes = 0;
+let spareCap = 128 * 2 ** 20;
+
+/** Sets the cap on the spare buffers of disposed sessions (default 128 MiB; 0 keeps none). */
+export function setSpareBufferBytes(bytes: number): void {
+  spareCap = bytes;
+  while (spareBytes > spareCap) spareBytes -= spare.shift()!.byteLength;
+}
+
+/** Spare buffers kept for new sessions, and their bytes. */
+export function spareBufferStats(): { buffers: number; bytes: number } {
+  return { buffers: spare.length, bytes: spareBytes };
+}
+
+/** Index of the smallest buffer that fits `bytes` without wasting more than half, or -1. */
+function bestFit(list: readonly ArrayBufferLike[], bytes: number): number {
+  let best = -1;
+  for (let i = 0; i < list.length; i++) {
+    const b = list[i]!.byteLength;
+    if (b >= bytes && b <= 2 * bytes && (best < 0 || b < list[best]!.byteLength)) best = i;
+  }
+  return best;
+}
+
 /** Free buffers handed out by `ctx.alloc`, kept by the session across runs. */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
@@ -16,13 +47,17 @@ export class BufferPool {
 
   /** The smallest free buffer that fits `bytes` without wasting more than half, else a new one. */
   take(bytes: number): ArrayBuffer {
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const b = this.free[i]!.byteLength;
-      if (b >= bytes && b <= 2 * bytes && (best < 0 || b < this.free[best]!.byteLength)) best = i;
-    }
+    const best = bestFit(this.free, bytes);
     if (best < 0) {
-      const buf = new ArrayBuffer(bytes);
+      // a disposed session's buffer when one fits (contents unspecified, as for any reused buffer)
+      const s = bestFit(spare, bytes);
+      let buf: ArrayBuffer;
+      if (s >= 0) {
+        buf = spare.splice(s, 1)[0]!;
+        spareBytes -= buf.byteLength;
+      } else {
+        buf = new ArrayBuffer(bytes);
+      }
       this.born.add(buf);
       return buf;
     }
@@ -36,6 +71,18 @@ export class BufferPool {
     if (!this.born.has(buf)) return;
     this.free.push(buf as ArrayBuffer);
     this.freeBytes += buf.byteLength;
+  }
+
+  /** The session is done: its free buffers go to the spare buffers of later sessions. */
+  retire(): void {
+    for (const b of this.free) {
+      if (b.byteLength > spareCap) continue;
+      spare.push(b);
+      spareBytes += b.byteLength;
+    }
+    this.free.length = 0;
+    this.freeBytes = 0;
+    while (spareBytes > spareCap) spareBytes -= spare.shift()!.byteLength;
   }
 
   /** Bytes held free between runs. */

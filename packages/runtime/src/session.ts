@@ -279,6 +279,7 @@ class JsSession implements Session {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.pool.retire();
     if (this.team) orphanedTeams.unregister(this.team);
     await Promise.all([this.workers?.dispose(), this.team?.dispose()]);
     this.workers = undefined;

@@ -81,26 +81,17 @@ export function conv2dWasm(ctx: KernelContext): NdArray | undefined {
 
   const res = residentFor(ctx.op, [w, bias], (alloc) => {
     if (w.length !== oc * kk) return undefined;
-    // Σ|w| per output channel bounds every accumulator; the codes must fit i16 lanes
-    const absSum = new Array<number>(oc).fill(0);
-    for (let o = 0; o < oc; o++) {
-      for (let i = o * kk; i < (o + 1) * kk; i++) {
-        const v = w[i]!;
-        if (!Number.isInteger(v) || v < -32768 || v > 32767) return undefined;
-        absSum[o] += Math.abs(v);
-      }
-    }
-    const bs = Array.from({ length: oc }, (_, o) => (bias ? Number(bias[o]) : 0));
-    const rec = requantRecords(absSum.map((s) => s * CODE_MAX), bs, p.mult, p.shift, p.zp, p.lo, p.hi);
-    if (!rec) return undefined;
-    const params = writeRecords(alloc, rec, MR);
-    // depthwise in f32 lanes while every window sum stays exact there, else the GEMM
-    if (g === ic && g > 1 && absSum.every((s) => s * CODE_MAX < F32_EXACT)) {
+    const pre = preparedFor(p, kk, w, bias);
+    if (!pre) return undefined;
+    const params = writeRecords(alloc, pre.rec, MR);
+    if (pre.depthwise) {
       const ptr = alloc(w.length * 4);
       heap.f32(ptr, w.length).set(w);
       return [params, ptr, 1];
     }
-    return [params, packFilter(alloc, w, g, oc / g, kk), 0];
+    const ptr = alloc(pre.filter!.byteLength);
+    heap.i16(ptr, pre.filter!.length).set(pre.filter!);
+    return [params, ptr, 0];
   });
   if (!res) return undefined;
   const [params, filter, depthwise] = res as [number, number, number];
@@ -159,13 +150,11 @@ function depthwiseBlocks(ctx: KernelContext, p: ConvPlan, xd: Float32Array, filt
  * Each group's [ocg, k] filter as assembly/gemm.ts's A panels: MR rows of (k, k+1) i16 pairs,
  * groups back to back; rows past ocg and the odd k's partner are zero.
  */
-function packFilter(alloc: (bytes: number) => number, w: Float32Array, g: number, ocg: number, k: number): number {
+function packFilter(w: Float32Array, g: number, ocg: number, k: number): Int16Array {
   const kp = (k + 1) >> 1;
   const panels = Math.ceil(ocg / MR);
   const perGroup = panels * kp * MR * 2; // i16 elements
-  const ptr = alloc(g * perGroup * 2);
-  const d = int8Heap!.i16(ptr, g * perGroup);
-  d.fill(0);
+  const d = new Int16Array(g * perGroup);
   for (let gi = 0; gi < g; gi++) {
     for (let i = 0; i < ocg; i++) {
       const row = (gi * ocg + i) * k;
@@ -173,5 +162,109 @@ function packFilter(alloc: (bytes: number) => number, w: Float32Array, g: number
       for (let t = 0; t < k; t++) d[base + (t >> 1) * MR * 2 + (t & 1)] = w[row + t]!;
     }
   }
-  return ptr;
+  return d;
+}
+
+/** What the resident blocks are made from: the requant records, and the packed filter (GEMM) or none (depthwise: the filter as is). */
+interface Prepared {
+  readonly rec: Int32Array;
+  readonly depthwise: boolean;
+  readonly filter?: Int16Array;
+}
+
+/**
+ * The prepared blocks of a filter, kept by content across ops: each candidate of a mixed-precision
+ * search is a fresh lowering whose Convs carry byte-equal weights in new arrays and new ops, and
+ * checking the codes, the BigInt requant bounds and the panel packing were most of a new session's
+ * first-run Conv time. Found by a hash of the plan's numbers, bias and filter, then the filter
+ * compared word for word with a kept copy (exact); least recently used first out past
+ * a byte cap (setPreparedCacheBytes) of kept arrays (plain js memory: nothing in wasm memory depends on an entry).
+ */
+let preparedCacheBytes = 64 * 2 ** 20;
+
+/** Sets the prepared-filter cache's byte cap (default 64 MiB; 0 keeps nothing), evicting down to it. */
+export function setPreparedCacheBytes(bytes: number): void {
+  preparedCacheBytes = bytes;
+  evictPrepared();
+}
+
+function evictPrepared(): void {
+  for (const [k, e] of preparedCache) {
+    if (preparedBytes <= preparedCacheBytes) break;
+    preparedCache.delete(k);
+    preparedBytes -= e.bytes;
+  }
+}
+interface PreparedEntry {
+  readonly w: Float32Array;
+  readonly pre: Prepared | undefined;
+  readonly bytes: number;
+}
+const preparedCache = new Map<string, PreparedEntry>();
+let preparedBytes = 0;
+
+/** Entries and bytes the prepared-filter cache holds (tests). */
+export function preparedCacheStats(): { entries: number; bytes: number } {
+  return { entries: preparedCache.size, bytes: preparedBytes };
+}
+
+function hashWords(w: Float32Array): string {
+  const u = new Uint32Array(w.buffer, w.byteOffset, w.length);
+  let h1 = 0x811c9dc5, h2 = 0x9747b28c;
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i]!;
+    h1 = Math.imul(h1 ^ x, 16777619);
+    h2 = Math.imul(h2 ^ (x + i), 2246822519) ^ (h2 >>> 15);
+  }
+  return `${u.length}:${h1 >>> 0}:${h2 >>> 0}`;
+}
+
+function sameWords(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+function preparedFor(p: ConvPlan, kk: number, w: Float32Array, bias: ArrayLike<number> | undefined): Prepared | undefined {
+  const bs = Array.from({ length: p.oc }, (_, o) => (bias ? Number(bias[o]) : 0));
+  const key = [p.g, p.ic, p.oc, kk, p.zp, p.lo, p.hi, p.mult.join(','), p.shift.join(','), bs.join(','), hashWords(w)].join('|');
+  const hit = preparedCache.get(key);
+  if (hit && sameWords(hit.w, w)) {
+    preparedCache.delete(key); // most recently used last
+    preparedCache.set(key, hit);
+    return hit.pre;
+  }
+  const pre = prepare(p, kk, w, bs);
+  const bytes = w.byteLength + (pre ? pre.rec.byteLength + (pre.filter?.byteLength ?? 0) : 0);
+  if (hit) {
+    preparedCache.delete(key);
+    preparedBytes -= hit.bytes;
+  }
+  if (bytes <= preparedCacheBytes) {
+    preparedCache.set(key, { w: w.slice(), pre, bytes });
+    preparedBytes += bytes;
+    evictPrepared();
+  }
+  return pre;
+}
+
+/** The requant records and packed filter of a Conv, or undefined when its numbers rule the wasm kernels out. */
+function prepare(p: ConvPlan, kk: number, w: Float32Array, bs: number[]): Prepared | undefined {
+  const { oc, g, ic } = p;
+  // Σ|w| per output channel bounds every accumulator; the codes must fit i16 lanes
+  const absSum = new Array<number>(oc).fill(0);
+  for (let o = 0; o < oc; o++) {
+    for (let i = o * kk; i < (o + 1) * kk; i++) {
+      const v = w[i]!;
+      if (!Number.isInteger(v) || v < -32768 || v > 32767) return undefined;
+      absSum[o] += Math.abs(v);
+    }
+  }
+  const rec = requantRecords(absSum.map((s) => s * CODE_MAX), bs, p.mult, p.shift, p.zp, p.lo, p.hi);
+  if (!rec) return undefined;
+  // depthwise in f32 lanes while every window sum stays exact there, else the GEMM
+  if (g === ic && g > 1 && absSum.every((s) => s * CODE_MAX < F32_EXACT)) return { rec, depthwise: true };
+  return { rec, depthwise: false, filter: packFilter(w, g, oc / g, kk) };
 }

@@ -9,7 +9,7 @@
 import type { NdArray, Op, TensorType, Value } from '@tpu-quant/ir';
 import { ndarray, top } from '@tpu-quant/ir';
 import * as tpu from '../dialect/generated/builders.js';
-import { quantizeConvBM1684X } from '../quant/conv-weights.js';
+import { quantizeConvMemo } from './conv-quant-memo.js';
 import type { LoweringContext } from './context.js';
 import { paramsOf, paramsOfType } from './context.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
@@ -30,7 +30,7 @@ function buildConv(at_: Op, cx: LoweringContext, src: ConvSource, outT: TensorTy
   const inQ = paramsOf(input)!;
   const outQ = paramsOfType(outT);
   const oc = filter.shape[0]!;
-  const q = quantizeConvBM1684X({ filter: filter.data as Float32Array, oc, bias: bias?.data as Float32Array | undefined, inScale: inQ.scale, inZeroPoint: inQ.zeroPoint, outScale: outQ.scale });
+  const q = quantizeConvMemo({ filter: filter.data as Float32Array, oc, bias: bias?.data as Float32Array | undefined, inScale: inQ.scale, inZeroPoint: inQ.zeroPoint, outScale: outQ.scale });
   const fw = cx.weight(`${names.filter}_${q.filterSigned ? 'int8' : 'uint8'}`, ndarray(q.filterSigned ? 'i8' : 'u8', filter.shape, q.filter), at_);
   const bw = q.bias ? cx.weight(`${names.bias}_int32`, ndarray('i32', [oc], q.bias), at_) : undefined;
   const out = tpu.conv2D(

@@ -1,7 +1,7 @@
 // One lowered model and what run_qtable keeps of it: every activation of every sample (packed,
 // see tensor-store.ts), the tensors' declared types, and a signature per op so that a re-lowered
 // (mixed) model can be compared op by op with the one its cache came from.
-import { printType, type Module, type NdArray, type Op, type TensorType } from '@tpu-quant/ir';
+import { ndarray, printType, type Module, type NdArray, type Op, type TensorType } from '@tpu-quant/ir';
 import { createSession, type Session } from '@tpu-quant/runtime';
 import { packTensor, unpackTensor } from './tensor-store.js';
 
@@ -97,6 +97,34 @@ export function packRun(types: ReadonlyMap<string, TensorType>, tensors: Readonl
   return out;
 }
 
+/**
+ * One run (whole, or the cone downstream of `from.roots` over `from.cached`) with every activation
+ * packed as it is produced — what packRun makes of a capture: 'all' run (the inputs first when
+ * given, then execution order, then outputs not produced by the run), but by an observer: the
+ * session reuses its buffers instead of holding a fresh one per tensor, and nothing is copied twice.
+ */
+export async function runPacked(
+  session: Session, types: ReadonlyMap<string, TensorType>,
+  from: { readonly inputs: ReadonlyMap<string, NdArray> } | { readonly roots: readonly string[]; readonly cached: ReadonlyMap<string, NdArray> },
+): Promise<Map<string, NdArray>> {
+  const out = new Map<string, NdArray>();
+  const keep = (name: string, v: NdArray): void => {
+    const p = packTensor(v, types.get(name));
+    // unpacked (an f32 type): the observed memory is the session's to reuse, so copy it
+    out.set(name, p === v ? ndarray(v.dtype, v.shape, v.data.slice()) : p);
+  };
+  const observer = (name: string, v: NdArray): void => keep(name, v);
+  let outputs: Map<string, NdArray>;
+  if ('inputs' in from) {
+    for (const [k, v] of from.inputs) out.set(k, v);
+    outputs = (await session.run(new Map(from.inputs), { observer })).outputs;
+  } else {
+    outputs = (await session.runFrom(from.roots, from.cached as Map<string, NdArray>, { observer })).outputs;
+  }
+  for (const [name, v] of outputs) if (!out.has(name) || ('inputs' in from && from.inputs.has(name))) keep(name, v);
+  return out;
+}
+
 /** Every sample through `module` once, capturing everything; the session is closed after. */
 export async function runAll(module: Module, samples: readonly ReadonlyMap<string, NdArray>[], onSample?: () => void): Promise<Map<string, NdArray>[]> {
   const session: Session = await createSession(module);
@@ -104,8 +132,7 @@ export async function runAll(module: Module, samples: readonly ReadonlyMap<strin
   try {
     const acts: Map<string, NdArray>[] = [];
     for (const inputs of samples) {
-      const { outputs, tensors } = await session.run(new Map(inputs), { capture: 'all' });
-      acts.push(packRun(types, new Map([...tensors, ...outputs]), inputs));
+      acts.push(await runPacked(session, types, { inputs }));
       onSample?.();
     }
     return acts;

@@ -26,7 +26,7 @@ import { createSession } from '@tpu-quant/runtime';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
 import { checkLowering, lowerFresh, TopSource, type Calibration } from './lowering.js';
-import { changedOps, consumerNames, ModelCache, packRun, runAll, typesOf } from './model-state.js';
+import { changedOps, consumerNames, ModelCache, runAll, runPacked, typesOf } from './model-state.js';
 import { cos01, weightedCos } from './similarity.js';
 import { unpackTensor } from './tensor-store.js';
 
@@ -163,8 +163,7 @@ export async function runQtable(opts: RunQtableOptions): Promise<RunQtableResult
     let outputsCos = 0;
     try {
       for (let s = 0; s < n; s++) {
-        const r = roots.length > 0 ? await session.runFrom(roots, cur.acts[s]!, { capture: 'all' }) : { tensors: new Map<string, NdArray>(), outputs: new Map<string, NdArray>() };
-        const cone = packRun(mixedTypes, new Map([...r.tensors, ...r.outputs]));
+        const cone = roots.length > 0 ? await runPacked(session, mixedTypes, { roots, cached: cur.acts[s]! }) : new Map<string, NdArray>();
         cones.push(cone);
         const outs = compare ? compare.names : mixed.main.outputs.map((v) => v.name ?? '');
         const test = outs.map((o) => tensorF32(o, s, cur, cone, mixedTypes));

@@ -10,6 +10,11 @@ export function packTensor(a: NdArray, type: TensorType | undefined): NdArray {
   const e = type?.element;
   const src = a.data as ArrayLike<number>;
   if (e?.kind === 'quant.uniform' && e.storage.width === 8) {
+    // the typed-array constructor converts element by element as `from` does (ToInt8 / ToUint8), without its iterator
+    if (ArrayBuffer.isView(src)) {
+      const t = src as unknown as ArrayLike<number> & ArrayBufferView;
+      return e.storage.signedness === 'unsigned' ? ndarray('u8', a.shape, new Uint8Array(t as unknown as Float32Array)) : ndarray('i8', a.shape, new Int8Array(t as unknown as Float32Array));
+    }
     return e.storage.signedness === 'unsigned' ? ndarray('u8', a.shape, Uint8Array.from(src)) : ndarray('i8', a.shape, Int8Array.from(src));
   }
   if (a.dtype === 'f32' && e?.kind === 'float' && (e.name === 'f16' || e.name === 'bf16')) {
