@@ -94,13 +94,42 @@ export function firstMinIndex(values: ArrayLike<number>): number {
 }
 
 /**
+ * Most bins the KLD search takes. TPU-MLIR's [S] release searches whatever the growing histogram
+ * reached (up to 8,000,000 bins: O(N²/B), hours for one tensor); newer releases halve the resolution
+ * until it fits this bound (spec §4.1), which we follow: a histogram this long only arises when the
+ * first sample's range was tiny next to later ones, and it keeps the search bounded.
+ */
+export const KLD_MAX_BINS = 64 * 2048;
+
+/**
+ * `counts` padded to a multiple of `dstBins`, then halved (pairwise bin sums, padded again, width
+ * doubled) while longer than {@link KLD_MAX_BINS}. Shorter histograms come back unchanged.
+ */
+export function boundHistogram(counts: ArrayLike<number>, width: number, dstBins = 128): { counts: ArrayLike<number>; width: number } {
+  let h = counts;
+  let w = width;
+  let n = Math.ceil(h.length / dstBins) * dstBins;
+  while (n > KLD_MAX_BINS) {
+    const half = n / 2;
+    const next = new Float64Array(Math.ceil(half / dstBins) * dstBins);
+    for (let j = 0; j < half; j++) next[j] = (h[2 * j] ?? 0) + (h[2 * j + 1] ?? 0);
+    h = next;
+    w *= 2;
+    n = next.length;
+  }
+  return { counts: h, width: w };
+}
+
+/**
  * KLD threshold of a |x| histogram with bin width `width`: `width·(m*+1)·B` evaluated in float32
  * left to right, m* = first minimum of {@link kldCurve}. `dstBins` is 128 for int8 and 8 for the
- * int4 table. Not clipped here: the caller clips at absmax (spec §4.6).
+ * int4 table. Not clipped here: the caller clips at absmax (spec §4.6). Histograms longer than
+ * {@link KLD_MAX_BINS} are first halved ({@link boundHistogram}).
  *
  * Cost is O(N²/B) for N bins (as in TPU-MLIR, which starts one thread per candidate).
  */
 export function kldThreshold(counts: ArrayLike<number>, width: number, dstBins = 128): number {
-  const m = firstMinIndex(kldCurve(counts, dstBins));
-  return f(f(f(width) * f(m + 1)) * dstBins);
+  const bounded = boundHistogram(counts, width, dstBins);
+  const m = firstMinIndex(kldCurve(bounded.counts, dstBins));
+  return f(f(f(bounded.width) * f(m + 1)) * dstBins);
 }
