@@ -3,3 +3,6 @@
 // this package never imports a chip package.
 export * from './run-qtable/index.js';
 export * from './fp-forward/index.js';
+export * from './search-threshold/index.js';
+export * from './bias-correction/index.js';
+export * from './sensitivity/index.js';
