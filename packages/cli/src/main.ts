@@ -13,6 +13,7 @@ import { registerOpt } from './commands/opt.js';
 import { registerProcessors } from './commands/processors.js';
 import { registerRunCalibration } from './commands/run-calibration.js';
 import { registerRunQtable } from './commands/run-qtable.js';
+import { registerRunSensitiveLayer } from './commands/run-sensitive-layer.js';
 import { EXIT_USER_ERROR, reportError } from './report.js';
 import { VERSION } from './version.js';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerModelRunner(program);
   registerRunCalibration(program);
   registerRunQtable(program);
+  registerRunSensitiveLayer(program);
   registerModelDeploy(program);
   registerOpt(program);
   registerNpzTool(program);

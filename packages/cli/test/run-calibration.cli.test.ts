@@ -109,8 +109,8 @@ describe('run_calibration on the shipped model and images', () => {
     mkdirSync(empty, { recursive: true });
     expectUserError(runCli(['run_calibration', mlir, '--dataset', empty, '-o', join(tmp, 't1')]), 'E_DATA');
     expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--cali_method', 'use_entropy', '-o', join(tmp, 't2')]), 'E_BAD_METHOD');
-    expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--search', 'search_qtable', '-o', join(tmp, 't3')]), 'E_NOT_AVAILABLE');
-    expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--bc', '-o', join(tmp, 't3')]), 'E_NOT_AVAILABLE');
+    expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--search', 'search_qtable', '-o', join(tmp, 't3')]), 'E_BAD_FLAG'); // needs --quantize_table
+    expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--bc', '--chip', 'cv183x', '-o', join(tmp, 't3')]), 'E_NOT_AVAILABLE'); // nothing lowers to cv183x
     expectUserError(runCli(['run_calibration', mlir, '-o', join(tmp, 't4')]), 'E_NO_DATA');
     expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '--part_quantize', 'custom_mode', '-o', join(tmp, 't4')]), 'E_BAD_FLAG');
     expectUserError(runCli(['run_calibration', mlir, '--dataset', images, '-o', mlir]), 'E_SAME_FILE');

@@ -94,9 +94,8 @@ describe('run_qtable refuses bad input in one line', () => {
     expect(r2.stderr).toContain('rates sum to 1.1, not 1');
   });
 
-  test('fp_type the chip does not mix, run_bias_correction, a bad cos', async () => {
+  test('fp_type the chip does not mix, a bad cos', async () => {
     expectUserError(await run(bad.mlir, '--data_list', bad.list, '--calibration_table', bad.table, '--chip', 'bm1684', '--fp_type', 'F16', '-o', q), 'E_FP_TYPE');
-    expectUserError(await run(bad.mlir, '--data_list', bad.list, '--calibration_table', bad.table, '--chip', 'bm1684x', '--debug_cmd', 'run_bias_correction', '-o', q), 'E_NOT_AVAILABLE');
     expectUserError(await run(bad.mlir, '--data_list', bad.list, '--calibration_table', bad.table, '--chip', 'bm1684x', '--expected_cos', 'high', '-o', q), 'E_BAD_FLAG');
     expect(existsSync(q)).toBe(false);
   });

@@ -6,13 +6,17 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   equalizeWeights, findShapeOps, formatCaliTable, formatQtable, matchPattern, parseDebugCmd, resolveMethod, runCalibration,
-  selectSamples, type CalibrationResult, type TensorSummary,
+  selectSamples, type CalibrationRequest, type CalibrationResult, type TensorSummary,
 } from '@tpu-quant/calib';
-import { atomicWriteFile, findTarget, listTargets, printMlir, saveNpz, stringAttr, UserError, type Module } from '@tpu-quant/ir';
+import { atomicWriteFile, findTarget, listTargets, UserError, type Module } from '@tpu-quant/ir';
 import { assertNotInput, parseInteger } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
 import { VERSION } from '../version.js';
+import { biasCorrectModel, parseCosFlag, parseSampleNum } from './bias-correction.js';
+import { checkSearchThresholdFlags, checkSearchValue, searchThresholdTables } from './search-threshold.js';
+import { searchQtableCommand, type SearchQtableFlags } from './search-qtable.js';
+import { writeWeightVariant } from './weight-variant.js';
 
 
 interface CalibrationFlags {
@@ -31,6 +35,7 @@ interface CalibrationFlags {
   we?: boolean;
   bc?: boolean;
   search: string;
+  global_compare_layers?: string;
   part_asymmetric?: boolean;
   part_quantize?: string[] | boolean;
   custom_operator?: string[];
@@ -59,16 +64,21 @@ export function registerRunCalibration(program: Command): void {
     .option('--chip <name>', 'the older name of --processor')
     .option('--fp_type <t>', 'float type written to the shape-op table: auto, F16, F32, BF16', 'auto')
     .option('--we', 'cross-layer weight equalization first (writes a new weight npz and mlir; the input stays as it is)')
-    .option('--bc', 'bias correction (needs INT8 simulation: not available yet)')
-    .option('--search <s>', 'search_threshold or search_qtable (need INT8 simulation: not available yet)', 'False')
+    .option('--bc', 'bias correction after calibration (on the lowered INT8 model; writes NAME_bc_weight.npz + NAME_bc.mlir, then calibrates again on them)')
+    .option('--search <s>', 'search_threshold: KL, MAX, Percentile9999 and MSE tables from one statistics pass, the best INT8 model\'s table wins; search_qtable: the layers to keep float, ranked by per-layer sensitivity (needs --quantize_table)', 'False')
+    .option('--benchmark_method <m>', 'search_threshold: score by cos (mean cos01 of the outputs) or snr', 'cos')
     .option('--part_asymmetric', 'asymmetric ranges for SiLU/GELU ops feeding only Conv/MatMul (percentile min/max; the table lists them under #asym_op)')
     .option('--part_quantize [types...]', 'when no model pattern matches, write a qtable keeping every op float but Conv/MatMul (+ listed types); or N_mode, H_mode, custom_mode')
     .option('--custom_operator <types...>', 'the quantized op types of --part_quantize custom_mode (e.g. Conv MatMul Add)')
-    .option('--inference_num <n>', 'samples for the searches (accepted for compatibility)', '30')
-    .option('--bc_inference_num <n>', 'samples for bias correction (accepted for compatibility)', '30')
-    .option('--expected_cos <v>', 'accepted for compatibility (searches)', '0.99')
-    .option('--min_layer_cos <v>', 'accepted for compatibility (searches)', '0.99')
-    .option('--max_float_layers <n>', 'accepted for compatibility (searches)', '5')
+    .option('--inference_num <n>', 'samples the searches run (the first min(input_num, inference_num))', '30')
+    .option('--bc_inference_num <n>', 'samples bias correction runs (the first ones)', '30')
+    .option('--expected_cos <v>', 'bias correction (and searches) stop when the outputs reach this cos01', '0.99')
+    .option('--min_layer_cos <v>', 'bias correction: convs below this cos01 against the float reference are corrected', '0.99')
+    .option('--max_float_layers <n>', 'search_qtable: float layers to keep (raised to #layers // 8 when expected_cos is not reached)', '5')
+    .option('--quantize_method_list <list>', 'search_qtable: threshold methods tried per layer, from KL, MSE, MAX, Percentile9999', 'MSE')
+    .option('--quantize_table <file>', 'search_qtable: the qtable it writes')
+    .option('--transformer <bool>', 'search_qtable: True leaves Reshape, LayerNorm, Unsqueeze, Gather, Slice, MulConst and Concat out of the search', 'False')
+    .option('--global_compare_layers <names>', 'the searches and --bc: compare these tensors instead of the outputs: "a,b" or "a:0.3,b:0.7"', '')
     .option('--kurtosis_analysis', 'also write kurtosis_analysis beside the table')
     .option('--debug_log', 'print per-tensor details while running')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
@@ -83,8 +93,14 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   const t0 = performance.now();
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const debug = flags.debug_log ? out : () => {};
-  if (flags.search !== 'False') notYet(`--search ${flags.search}`, 'it runs the lowered INT8 model, which comes with model_deploy');
-  if (flags.bc) notYet('--bc', 'bias correction runs the lowered INT8 model, which comes with model_deploy');
+  checkSearchValue(flags.search);
+  if (flags.search === 'search_qtable') return searchQtableCommand(mlirFile, flags as CalibrationFlags & SearchQtableFlags);
+  const searchThreshold = flags.search === 'search_threshold';
+  if (searchThreshold) checkSearchThresholdFlags(flags);
+  const extra = flags as CalibrationFlags & { bc_inference_num?: string; expected_cos?: string; min_layer_cos?: string };
+  const bc = flags.bc
+    ? { sampleNum: parseSampleNum(extra.bc_inference_num ?? '30', 'bc_inference_num'), expectedCos: parseCosFlag(extra.expected_cos ?? '0.99', 'expected_cos'), minLayerCos: parseCosFlag(extra.min_layer_cos ?? '0.99', 'min_layer_cos') }
+    : undefined;
   const partQuantize = flags.part_quantize === undefined ? undefined : flags.part_quantize === true ? [] : (flags.part_quantize as string[]);
   if (partQuantize?.length === 1 && partQuantize[0] === 'custom_mode' && !flags.custom_operator?.length) {
     throw new UserError('E_BAD_FLAG', '--part_quantize custom_mode needs the op types to quantize', 'add --custom_operator, e.g. --custom_operator Conv MatMul Add');
@@ -109,6 +125,12 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   const backend = flags.backend;
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'ort') throw new UserError('E_BAD_FLAG', `--backend ${backend} is not available for calibration`, 'use wasm, js or ort');
   const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, 'threads');
+  if ((searchThreshold || bc) && !target.lower) {
+    throw new UserError('E_NOT_AVAILABLE', `${searchThreshold ? '--search search_threshold' : '--bc'} on ${processor} is not available: nothing lowers to ${processor}`, `give --chip (or --processor) with a lowering: ${listTargets().filter((t) => t.lower).map((t) => t.name).join(', ')}`);
+  }
+  if (searchThreshold && (debugCmd.has('int4') || flags.part_asymmetric)) {
+    throw new UserError('E_NOT_AVAILABLE', `--search search_threshold with ${debugCmd.has('int4') ? 'debug_cmd int4' : '--part_asymmetric'} is not available`, 'run the search without it');
+  }
 
   const table = flags.calibration_table;
   assertNotInput(table, [mlirFile, ...(flags.data_list ? [flags.data_list] : [])], 'calibration_table');
@@ -133,8 +155,7 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
 
   if (flags.we) module = await equalize(module, mlirFile, outDir, name, out);
 
-  const result = await runCalibration({
-    module,
+  const request: Omit<CalibrationRequest, 'module'> = {
     samples,
     tuneSamples,
     tuneNum,
@@ -147,20 +168,41 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
     threads,
     progress: progressBar(),
     log: debug,
-  });
-  for (const w of result.warnings) out(w);
-  if (result.asymOps) out(`part_asymmetric: ${result.asymOps.length} names under #asym_op (SiLU/GELU ops and their Conv/MatMul consumers)`);
-  if (flags.debug_log) for (const r of result.rows) debug(`${r.name} threshold ${r.threshold} min ${r.min} max ${r.max}`);
+  };
+  // spec §1.2 b: calibration (or search_threshold) and the table; again after bias correction (c)
+  let tw = 0;
+  let tableMethod: string = method;
+  const calibrate = async (m: Module, mlirPath = mlirFile): Promise<{ result: CalibrationResult; rows: CalibrationResult['rows']; asymOps?: readonly string[] }> => {
+    if (searchThreshold) {
+      const found = await searchThresholdTables(flags, { module: m, mlirFile: mlirPath, chip: processor, outDir, samples, request, out });
+      tableMethod = `search_threshold: ${found.method}`;
+      tw = performance.now();
+      return found;
+    }
+    const result = await runCalibration({ ...request, module: m });
+    for (const w of result.warnings) out(w);
+    if (result.asymOps) out(`part_asymmetric: ${result.asymOps.length} names under #asym_op (SiLU/GELU ops and their Conv/MatMul consumers)`);
+    if (flags.debug_log) for (const r of result.rows) debug(`${r.name} threshold ${r.threshold} min ${r.min} max ${r.max}`);
 
-  const tw = performance.now();
-  const text = formatCaliTable(
-    { mlirVersion: `tpu-quant ${VERSION}`, mlirPath: mlirFile, time: new Date(), histogramBins: binNum, sampleNumber: result.sampleNumber, tuneNumber: result.tuneNumber },
-    result.rows,
-    // TPU-MLIR writes #asym_op into the tuned table only; we write it whenever the flag is given,
-    // so an untuned table deploys with its asymmetric ops too
-    { int4Rows: result.int4Rows, ...(result.asymOps ? { asymOps: result.asymOps } : {}) },
-  );
-  await atomicWriteFile(table, text);
+    tw = performance.now();
+    const text = formatCaliTable(
+      { mlirVersion: `tpu-quant ${VERSION}`, mlirPath, time: new Date(), histogramBins: binNum, sampleNumber: result.sampleNumber, tuneNumber: result.tuneNumber },
+      result.rows,
+      // TPU-MLIR writes #asym_op into the tuned table only; we write it whenever the flag is given,
+      // so an untuned table deploys with its asymmetric ops too
+      { int4Rows: result.int4Rows, ...(result.asymOps ? { asymOps: result.asymOps } : {}) },
+    );
+    await atomicWriteFile(table, text);
+    return { result, rows: result.rows, ...(result.asymOps ? { asymOps: result.asymOps } : {}) };
+  };
+  let { result, rows: tableRows, asymOps } = await calibrate(module);
+  if (bc) {
+    const corrected = await biasCorrectModel({ module, mlirFile, name, chip: processor, outDir, samples, ...bc, rows: tableRows, ...(asymOps ? { asymOps } : {}), ...(flags.global_compare_layers ? { globalCompareLayers: flags.global_compare_layers } : {}), out });
+    if (corrected) {
+      out(`calibrating again on the bias-corrected weights (${corrected})`);
+      ({ result, rows: tableRows, asymOps } = await calibrate(module, corrected));
+    }
+  }
   if (flags.kurtosis_analysis) await writeKurtosis(join(outDir, 'kurtosis_analysis'), result.summaries);
   // spec §10.2: the pattern qtable, beside the table (TPU-MLIR: the table's directory, else the CWD)
   const pattern = matchPattern(module, { partQuantize, customOperators: flags.custom_operator });
@@ -174,7 +216,7 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
     out(`pattern qtable (${what}): ${pattern.floatOps.length} ${mode} ops -> ${qtableFile}`);
   }
   const writeMs = performance.now() - tw;
-  printSummary(out, result, { method, table, shapeOpsFile, shapeOps: shapeOps.length, totalMs: performance.now() - t0, writeMs });
+  printSummary(out, result, { method: tableMethod, table, shapeOpsFile, shapeOps: shapeOps.length, totalMs: performance.now() - t0, writeMs });
 }
 
 function notYet(what: string, why: string): never {
@@ -190,14 +232,8 @@ function nonNegative(v: string, flag: string): number {
 /** --we: TPU-MLIR overwrites the weight npz; we write NAME_we_weight.npz + NAME_we.mlir and calibrate those. */
 async function equalize(module: Module, mlirFile: string, outDir: string, name: string, out: (s: string) => void): Promise<Module> {
   const { weights, pairs } = equalizeWeights(module, out);
-  const npzName = `${name}_we_weight.npz`;
-  const mlirOut = join(outDir, `${name}_we.mlir`);
-  assertNotInput(mlirOut, [mlirFile], 'we output');
-  await saveNpz(join(outDir, npzName), weights);
-  module.attrs.set('module.weight_file', stringAttr(npzName));
-  module.weights = weights;
-  await atomicWriteFile(mlirOut, printMlir(module));
-  out(`weight equalization: ${pairs.length} conv pairs; wrote ${mlirOut} and ${join(outDir, npzName)} (the input model is unchanged; deploy ${mlirOut})`);
+  const f = await writeWeightVariant(module, weights, { mlirFile, outDir, name, tag: 'we' });
+  out(`weight equalization: ${pairs.length} conv pairs; wrote ${f.mlir} and ${f.npz} (the input model is unchanged; deploy ${f.mlir})`);
   return module;
 }
 

@@ -4,9 +4,11 @@
 //
 // Deliberate differences from TPU-MLIR: the loss table (a bare name) and the log go beside the
 // qtable, not into the working directory; no graphviz log, no tensor_diff_fp32_vs_int8 directory.
+// `--debug_cmd run_bias_correction` runs bias correction (spec §9.2, bias-correction.ts) instead of
+// the search: no qtable; the corrected weights go to NAME_bc_weight.npz + NAME_bc.mlir beside -o.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { calibrationData, parseCaliTable, selectSamples } from '@tpu-quant/calib';
 import { atomicWriteFile, findTarget, listTargets, resolveMixFloatType, UserError, type NdArray } from '@tpu-quant/ir';
@@ -14,6 +16,7 @@ import { checkCompareLayers, formatLossTable, formatMixQtable, lossTableLines, p
 import { assertNotInput, parseInteger } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
+import { biasCorrectModel } from './bias-correction.js';
 
 interface QtableFlags {
   dataset?: string;
@@ -48,7 +51,7 @@ export function registerRunQtable(program: Command): void {
     .option('--global_compare_layers <names>', 'compare these tensors instead of the outputs: "a,b" or "a:0.3,b:0.7" (rates sum to 1)', '')
     .option('--fp_type <t>', 'float type of the float layers: auto (the chip\'s: F16 on bm1684x, F32 on bm1684), F16, F32, BF16', 'auto')
     .option('--loss_table <file>', 'layer cos table (a bare name goes beside the qtable)', 'full_loss_table.txt')
-    .option('--debug_cmd <cmds>', 'TPU-MLIR debug keys (run_bias_correction is not available)', '')
+    .option('--debug_cmd <cmds>', 'TPU-MLIR debug keys; run_bias_correction runs bias correction instead of the search (writes NAME_bc_weight.npz + NAME_bc.mlir beside -o, no qtable)', '')
     .action(async (mlirFile: string, flags: QtableFlags) => {
       await runQtableCommand(mlirFile, flags);
     });
@@ -61,9 +64,7 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
     lines.push(`INFO:root:${s}`);
     process.stdout.write(`${s}\n`);
   };
-  if (flags.debug_cmd.split(';').map((s) => s.trim()).includes('run_bias_correction')) {
-    throw new UserError('E_NOT_AVAILABLE', 'run_qtable --debug_cmd run_bias_correction is not available yet', 'run run_qtable without it; bias correction is not implemented');
-  }
+  const biasCorrection = flags.debug_cmd.split(';').map((s) => s.trim().toLowerCase()).includes('run_bias_correction');
   const given = flags.chip ?? flags.processor;
   if (!given) throw new UserError('E_BAD_FLAG', 'run_qtable needs --chip', `one of: ${listTargets().map((t) => t.name).join(', ')}`);
   const chip = given.toLowerCase();
@@ -95,6 +96,14 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
   if (compare) checkCompareLayers(module, compare);
   const list = await selectSamples({ dataset: flags.dataset, dataList: flags.data_list, inputNum });
   for (const w of list.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+  if (biasCorrection) {
+    const name = module.name ?? basename(mlirFile, extname(mlirFile));
+    await biasCorrectModel({
+      module, mlirFile, name, chip, outDir, samples: list, ...(inputNum > 0 ? { sampleNum: inputNum } : {}), rows: table.rows, asymOps: table.asymOps,
+      expectedCos, minLayerCos, globalCompareLayers: flags.global_compare_layers, out: (s) => process.stdout.write(`${s}\n`),
+    });
+    return;
+  }
   const data = calibrationData(list, module, { limit: inputNum > 0 ? inputNum : undefined });
   const samples: Map<string, NdArray>[] = [];
   for await (const s of data.samples()) samples.push(s);
