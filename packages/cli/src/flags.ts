@@ -54,6 +54,20 @@ export function parseInteger(value: string, flag: string): number {
   return n;
 }
 
+/** A non-negative integer flag value, e.g. `--input_num 100` (the example shows `example`). */
+export function parseNonNegative(value: string, flag: string, example = 5): number {
+  const n = parseInteger(value, flag);
+  if (n < 0) throw new UserError('E_BAD_FLAG', `--${flag} ${value} must not be negative`, `e.g. --${flag} ${example}`);
+  return n;
+}
+
+/** A similarity flag value (`--expected_cos 0.99`): any finite number. */
+export function parseCosFlag(value: string, flag: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x)) throw new UserError('E_BAD_FLAG', `--${flag} ${value} is not a number`, `e.g. --${flag} 0.99`);
+  return x;
+}
+
 /** `--tolerance cos,euc`: exactly two numbers. */
 export function parseTolerance(value: string, flag = 'tolerance'): [number, number] {
   const tol = parseNumberList(value, flag);

@@ -27,12 +27,6 @@ export interface BiasCorrectionContext {
   readonly out: (s: string) => void;
 }
 
-export function parseCosFlag(v: string, flag: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new UserError('E_BAD_FLAG', `--${flag} ${v} is not a number`, `e.g. --${flag} 0.99`);
-  return x;
-}
-
 export function parseSampleNum(v: string, flag: string): number {
   const n = parseInteger(v, flag);
   if (n < 1) throw new UserError('E_BAD_FLAG', `--${flag} ${v} must be at least 1`, `e.g. --${flag} 30`);

@@ -9,11 +9,11 @@ import {
   selectSamples, type CalibrationRequest, type CalibrationResult, type TensorSummary,
 } from '@tpu-quant/calib';
 import { atomicWriteFile, findTarget, listTargets, UserError, type Module } from '@tpu-quant/ir';
-import { assertNotInput, parseInteger } from '../flags.js';
+import { assertNotInput, parseCosFlag, parseInteger, parseNonNegative } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
 import { VERSION } from '../version.js';
-import { biasCorrectModel, parseCosFlag, parseSampleNum } from './bias-correction.js';
+import { biasCorrectModel, parseSampleNum } from './bias-correction.js';
 import { checkSearchThresholdFlags, checkSearchValue, searchThresholdTables } from './search-threshold.js';
 import { searchQtableCommand, type SearchQtableFlags } from './search-qtable.js';
 import { writeWeightVariant } from './weight-variant.js';
@@ -108,8 +108,8 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   if (!flags.dataset && !flags.data_list) {
     throw new UserError('E_NO_DATA', 'run_calibration needs samples', 'give --dataset DIR or --data_list FILE');
   }
-  const inputNum = nonNegative(flags.input_num, 'input_num');
-  let tuneNum = nonNegative(flags.tune_num, 'tune_num');
+  const inputNum = parseNonNegative(flags.input_num, 'input_num', 100);
+  let tuneNum = parseNonNegative(flags.tune_num, 'tune_num', 100);
   const binNum = parseInteger(flags.histogram_bin_num, 'histogram_bin_num');
   if (binNum < 2) throw new UserError('E_BAD_FLAG', `--histogram_bin_num ${binNum} is too small`, 'the default is 2048');
   const debugCmd = parseDebugCmd(flags.debug_cmd);
@@ -223,11 +223,6 @@ function notYet(what: string, why: string): never {
   throw new UserError('E_NOT_AVAILABLE', `${what} is not available yet: ${why}`, 'run without it; it arrives with the INT8 lowering and mixed-precision tools');
 }
 
-function nonNegative(v: string, flag: string): number {
-  const n = parseInteger(v, flag);
-  if (n < 0) throw new UserError('E_BAD_FLAG', `--${flag} ${v} must not be negative`, `e.g. --${flag} 100`);
-  return n;
-}
 
 /** --we: TPU-MLIR overwrites the weight npz; we write NAME_we_weight.npz + NAME_we.mlir and calibrate those. */
 async function equalize(module: Module, mlirFile: string, outDir: string, name: string, out: (s: string) => void): Promise<Module> {

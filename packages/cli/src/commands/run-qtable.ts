@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { calibrationData, parseCaliTable, selectSamples } from '@tpu-quant/calib';
 import { atomicWriteFile, findTarget, listTargets, resolveMixFloatType, UserError, type NdArray } from '@tpu-quant/ir';
 import { checkCompareLayers, formatLossTable, formatMixQtable, lossTableLines, parseCompareLayers, runQtable } from '@tpu-quant/mixprec';
-import { assertNotInput, parseInteger } from '../flags.js';
+import { assertNotInput, parseCosFlag, parseInteger } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
 import { biasCorrectModel } from './bias-correction.js';
@@ -74,8 +74,8 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
     const lowerable = listTargets().filter((t) => t.lower !== undefined).map((t) => t.name);
     throw new UserError('E_NOT_AVAILABLE', `run_qtable on ${chip} is not available yet: nothing lowers to ${chip}`, `processors with a lowering: ${lowerable.join(', ')}`);
   }
-  const expectedCos = parseCos(flags.expected_cos, 'expected_cos');
-  const minLayerCos = parseCos(flags.min_layer_cos, 'min_layer_cos');
+  const expectedCos = parseCosFlag(flags.expected_cos, 'expected_cos');
+  const minLayerCos = parseCosFlag(flags.min_layer_cos, 'min_layer_cos');
   const inputNum = parseInteger(flags.input_num, 'input_num');
   if (inputNum < 0) throw new UserError('E_BAD_FLAG', `--input_num ${flags.input_num} must not be negative`, 'e.g. --input_num 10');
   if (!flags.dataset && !flags.data_list) throw new UserError('E_NO_DATA', 'run_qtable needs samples', 'give --dataset DIR or --data_list FILE');
@@ -130,10 +130,4 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
   info(timing);
   info(`total time:${((performance.now() - t0) / 1000).toFixed(6)}`);
   await atomicWriteFile(join(outDir, 'MixPrecSearcher'), `${lines.join('\n')}\n`);
-}
-
-function parseCos(v: string, flag: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new UserError('E_BAD_FLAG', `--${flag} ${v} is not a number`, `e.g. --${flag} 0.99`);
-  return x;
 }

@@ -10,10 +10,10 @@ import type { Command } from 'commander';
 import { parseCaliTable, parseDebugCmd, resolveMethod, selectSamples } from '@tpu-quant/calib';
 import { atomicWriteFile, resolveMixFloatType, UserError } from '@tpu-quant/ir';
 import { checkCompareLayers, parseCompareLayers, runSensitivitySearch } from '@tpu-quant/mixprec';
-import { assertNotInput, parseInteger } from '../flags.js';
+import { assertNotInput, parseCosFlag, parseInteger, parseNonNegative } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
-import { inferenceSamples, methodTables, parseCos, searchChip, writeSearchOutputs } from './sensitivity-common.js';
+import { inferenceSamples, methodTables, searchChip, writeSearchOutputs } from './sensitivity-common.js';
 
 /** Upstream's fixed list (sensitive_layer.py). */
 const METHODS = ['MAX', 'Percentile9999', 'KL'];
@@ -79,13 +79,13 @@ async function runSensitiveLayerCommand(mlirFile: string, flags: SensitiveFlags)
   if (flags.post_process) throw new UserError('E_NOT_AVAILABLE', '--post_process is not available: it runs a Python script', 'compare other tensors with --global_compare_layers instead');
   const chip = searchChip(flags.chip ?? flags.processor, 'run_sensitive_layer');
   resolveMethod(flags.cali_method, parseDebugCmd(flags.debug_cmd));
-  const inputNum = nonNegative(flags.input_num, 'input_num');
-  const inferenceNum = nonNegative(flags.inference_num, 'inference_num');
+  const inputNum = parseNonNegative(flags.input_num, 'input_num');
+  const inferenceNum = parseNonNegative(flags.inference_num, 'inference_num');
   if (inferenceNum === 0) throw new UserError('E_BAD_FLAG', '--inference_num 0 leaves the search no samples', 'e.g. --inference_num 10');
-  let tuneNum = nonNegative(flags.tune_num, 'tune_num');
+  let tuneNum = parseNonNegative(flags.tune_num, 'tune_num');
   const binNum = parseInteger(flags.histogram_bin_num, 'histogram_bin_num');
-  const expectedCos = parseCos(flags.expected_cos, 'expected_cos');
-  const maxFloatLayers = nonNegative(flags.max_float_layers, 'max_float_layers');
+  const expectedCos = parseCosFlag(flags.expected_cos, 'expected_cos');
+  const maxFloatLayers = parseNonNegative(flags.max_float_layers, 'max_float_layers');
   if (!flags.dataset && !flags.data_list) throw new UserError('E_NO_DATA', 'run_sensitive_layer needs samples', 'give --dataset DIR or --data_list FILE');
   const table = flags.calibration_table;
   if (!existsSync(table)) throw new UserError('E_CALIBRATION_TABLE', `calibration table ${table} does not exist`, `make one with: tpu-quant run_calibration ${mlirFile} --dataset <images> -o <table>`);
@@ -120,8 +120,3 @@ async function runSensitiveLayerCommand(mlirFile: string, flags: SensitiveFlags)
   await atomicWriteFile(join(outDir, 'SensitiveLayerSearcher'), `${lines.join('\n')}\n`);
 }
 
-function nonNegative(v: string, flag: string): number {
-  const n = parseInteger(v, flag);
-  if (n < 0) throw new UserError('E_BAD_FLAG', `--${flag} ${v} must not be negative`, `e.g. --${flag} 5`);
-  return n;
-}

@@ -8,10 +8,10 @@ import { dirname, join, resolve } from 'node:path';
 import { parseCaliTable, selectSamples } from '@tpu-quant/calib';
 import { atomicWriteFile, resolveMixFloatType, UserError } from '@tpu-quant/ir';
 import { checkCompareLayers, parseCompareLayers, runSensitivitySearch } from '@tpu-quant/mixprec';
-import { assertNotInput, parseInteger } from '../flags.js';
+import { assertNotInput, parseCosFlag, parseInteger, parseNonNegative } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
-import { inferenceSamples, methodTables, parseCos, parseMethodList, searchChip, writeSearchOutputs } from './sensitivity-common.js';
+import { inferenceSamples, methodTables, parseMethodList, searchChip, writeSearchOutputs } from './sensitivity-common.js';
 
 export interface SearchQtableFlags {
   dataset?: string;
@@ -46,13 +46,13 @@ export async function searchQtableCommand(mlirFile: string, flags: SearchQtableF
   if (!flags.dataset && !flags.data_list) throw new UserError('E_NO_DATA', 'run_calibration needs samples', 'give --dataset DIR or --data_list FILE');
   const chip = searchChip(flags.processor ?? flags.chip ?? 'bm1684x', 'search_qtable');
   const methods = parseMethodList(flags.quantize_method_list);
-  const inputNum = nonNegative(flags.input_num, 'input_num');
-  const inferenceNum = nonNegative(flags.inference_num, 'inference_num');
+  const inputNum = parseNonNegative(flags.input_num, 'input_num');
+  const inferenceNum = parseNonNegative(flags.inference_num, 'inference_num');
   if (inferenceNum === 0) throw new UserError('E_BAD_FLAG', '--inference_num 0 leaves the search no samples', 'e.g. --inference_num 30');
-  let tuneNum = nonNegative(flags.tune_num, 'tune_num');
+  let tuneNum = parseNonNegative(flags.tune_num, 'tune_num');
   const binNum = parseInteger(flags.histogram_bin_num, 'histogram_bin_num');
-  const expectedCos = parseCos(flags.expected_cos, 'expected_cos');
-  const maxFloatLayers = nonNegative(flags.max_float_layers, 'max_float_layers');
+  const expectedCos = parseCosFlag(flags.expected_cos, 'expected_cos');
+  const maxFloatLayers = parseNonNegative(flags.max_float_layers, 'max_float_layers');
   const transformer = flags.transformer === 'True' || flags.transformer === 'true';
   const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, 'threads');
   const table = flags.calibration_table;
@@ -93,8 +93,3 @@ export async function searchQtableCommand(mlirFile: string, flags: SearchQtableF
   await atomicWriteFile(join(outDir, 'Search_Qtable'), `${lines.join('\n')}\n`);
 }
 
-function nonNegative(v: string, flag: string): number {
-  const n = parseInteger(v, flag);
-  if (n < 0) throw new UserError('E_BAD_FLAG', `--${flag} ${v} must not be negative`, `e.g. --${flag} 5`);
-  return n;
-}

@@ -40,11 +40,6 @@ export function searchChip(given: string | undefined, tool: string): string {
   return chip;
 }
 
-export function parseCos(v: string, flag: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new UserError('E_BAD_FLAG', `--${flag} ${v} is not a number`, `e.g. --${flag} 0.99`);
-  return x;
-}
 
 export interface MethodTablesRequest {
   readonly module: Module;
