@@ -7,7 +7,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { f32, Func, Module, ndarray, Op, OpBuilder, printMlir, saveNpz, stringAttr, tensorType, top, type NdArray } from '@tpu-quant/ir';
-import { createSession } from '@tpu-quant/runtime';
 import { rand } from './seeded-rand.js';
 
 /** `sharedBias`: c3 reads c2's bias weight `b2` (one weight, two convs). */
@@ -46,23 +45,7 @@ export function biasSamples(n: number, outlier?: number): Map<string, NdArray>[]
 }
 
 /** MAX-style rows (threshold = max |x| over the samples), some multiplied by `factors`. */
-export async function biasRows(m: Module, samples: readonly Map<string, NdArray>[], factors: Record<string, number> = {}): Promise<{ name: string; threshold: number; min: number; max: number }[]> {
-  const session = await createSession(m);
-  const stats = new Map<string, { min: number; max: number }>();
-  for (const s of samples) {
-    const { tensors } = await session.run(s, { capture: 'all' });
-    for (const [name, t] of tensors) {
-      const st = stats.get(name) ?? { min: Infinity, max: -Infinity };
-      for (const v of t.data as Float32Array) {
-        st.min = Math.min(st.min, v);
-        st.max = Math.max(st.max, v);
-      }
-      stats.set(name, st);
-    }
-  }
-  await session.dispose();
-  return [...stats].map(([name, { min, max }]) => ({ name, threshold: Math.max(-min, max) * (factors[name] ?? 1), min, max }));
-}
+export { maxRows as biasRows } from './qtable-fixture.js';
 
 /** The model (.mlir + weights), `n` samples as .npz files and their list, written to `dir`. */
 export async function writeBiasNet(dir: string, n: number, outlier?: number): Promise<{ mlir: string; npz: string; list: string; samples: Map<string, NdArray>[] }> {

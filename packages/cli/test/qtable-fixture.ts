@@ -28,7 +28,12 @@ export function qtableSamples(n: number): Map<string, NdArray>[] {
 }
 
 /** MAX-style rows (threshold = max |x| over the samples), c2's multiplied by `c2Factor`. */
-export async function qtableRows(m: Module, samples: readonly Map<string, NdArray>[], c2Factor: number): Promise<{ name: string; threshold: number; min: number; max: number }[]> {
+export function qtableRows(m: Module, samples: readonly Map<string, NdArray>[], c2Factor: number): Promise<{ name: string; threshold: number; min: number; max: number }[]> {
+  return maxRows(m, samples, { c2: c2Factor });
+}
+
+/** MAX-style rows (threshold = max |x| over the samples), some multiplied by `factors`. */
+export async function maxRows(m: Module, samples: readonly Map<string, NdArray>[], factors: Record<string, number> = {}): Promise<{ name: string; threshold: number; min: number; max: number }[]> {
   const session = await createSession(m);
   const stats = new Map<string, { min: number; max: number }>();
   for (const s of samples) {
@@ -43,7 +48,7 @@ export async function qtableRows(m: Module, samples: readonly Map<string, NdArra
     }
   }
   await session.dispose();
-  return [...stats].map(([name, { min, max }]) => ({ name, threshold: Math.max(-min, max) * (name === 'c2' ? c2Factor : 1), min, max }));
+  return [...stats].map(([name, { min, max }]) => ({ name, threshold: Math.max(-min, max) * (factors[name] ?? 1), min, max }));
 }
 
 /** The model (.mlir + weights), its samples as .npz files and a table, written to `dir`. */
