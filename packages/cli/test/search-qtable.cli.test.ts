@@ -58,6 +58,8 @@ describe('run_calibration --search search_qtable', () => {
     const log = readFileSync(join(dir, 'Search_Qtable'), 'utf8').trim().split('\n');
     expect(log.every((l) => l.startsWith('INFO:root:'))).toBe(true);
     expect(log.at(-1)).toBe('INFO:root:success search qtable');
+    // spec §1.2 step 2: the shape-op table is written by every run_calibration, this search too
+    expect(readFileSync(join(dir, 'qnet_shape_ops'), 'utf8')).toMatch(/^# genetated time: .+\n/);
     const d = await runInProcess(['model_deploy', '--mlir', net.mlir, '--quantize', 'INT8', '--processor', 'bm1684x', '--calibration_table', join(dir, 'new_cali_table.txt'), '--quantize_table', q]);
     expect(d.code).toBe(0);
   }, 180_000);

@@ -5,7 +5,7 @@
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  equalizeWeights, findShapeOps, formatCaliTable, formatQtable, matchPattern, parseDebugCmd, resolveMethod, runCalibration,
+  equalizeWeights, formatCaliTable, formatQtable, matchPattern, parseDebugCmd, resolveMethod, runCalibration,
   selectSamples, type CalibrationRequest, type CalibrationResult, type TensorSummary,
 } from '@tpu-quant/calib';
 import { atomicWriteFile, findTarget, listTargets, UserError, type Module } from '@tpu-quant/ir';
@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { biasCorrectModel, parseSampleNum } from './bias-correction.js';
 import { checkSearchThresholdFlags, checkSearchValue, searchThresholdTables } from './search-threshold.js';
 import { searchQtableCommand, type SearchQtableFlags } from './search-qtable.js';
+import { qtableFloatMode, writeShapeOpsFile } from './shape-ops-file.js';
 import { writeWeightVariant } from './weight-variant.js';
 
 
@@ -146,12 +147,9 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   for (const w of [...(samples.warnings ?? []), ...(tuneSamples?.warnings ?? [])]) process.stderr.write(`warning: ${w}\n`);
   out(`run_calibration: ${mlirFile}, ${samples.entries.length} ${samples.kind} samples, method ${method}${tuneNum > 0 ? `, tune ${tuneNum}` : ''}`);
 
-  // spec §10.1: the shape-op table is always written (TPU-MLIR writes it to the working directory;
-  // we write it beside the calibration table so a run leaves its files together)
-  const mode = flags.fp_type === 'auto' ? target.floatForMix : flags.fp_type.toUpperCase();
-  const shapeOps = findShapeOps(module);
-  const shapeOpsFile = join(outDir, `${name}_shape_ops`);
-  await atomicWriteFile(shapeOpsFile, formatQtable({ time: new Date(), chip: processor, mode }, shapeOps.map((n) => ({ name: n, mode }))));
+  // spec §10.1: the shape-op table is always written, beside the calibration table
+  const mode = qtableFloatMode(processor, flags.fp_type);
+  const { file: shapeOpsFile, count: shapeOpsCount } = await writeShapeOpsFile(module, { mlirFile, outDir, chip: processor, fpType: flags.fp_type });
 
   if (flags.we) module = await equalize(module, mlirFile, outDir, name, out);
 
@@ -216,7 +214,7 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
     out(`pattern qtable (${what}): ${pattern.floatOps.length} ${mode} ops -> ${qtableFile}`);
   }
   const writeMs = performance.now() - tw;
-  printSummary(out, result, { method: tableMethod, table, shapeOpsFile, shapeOps: shapeOps.length, totalMs: performance.now() - t0, writeMs });
+  printSummary(out, result, { method: tableMethod, table, shapeOpsFile, shapeOps: shapeOpsCount, totalMs: performance.now() - t0, writeMs });
 }
 
 function notYet(what: string, why: string): never {

@@ -11,6 +11,7 @@ import { checkCompareLayers, parseCompareLayers, runSensitivitySearch } from '@t
 import { assertNotInput, parseCosFlag, parseInteger, parseNonNegative } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
+import { writeShapeOpsFile } from './shape-ops-file.js';
 import { inferenceSamples, methodTables, parseMethodList, searchChip, writeSearchOutputs } from './sensitivity-common.js';
 
 export interface SearchQtableFlags {
@@ -67,6 +68,9 @@ export async function searchQtableCommand(mlirFile: string, flags: SearchQtableF
   if (compare) checkCompareLayers(module, compare);
 
   const list = await selectSamples({ dataset: flags.dataset, dataList: flags.data_list, inputNum });
+  // spec §1.2 step 2: the shape-op table comes first, whatever the run does next
+  const shapeOps = await writeShapeOpsFile(module, { mlirFile, outDir, chip, fpType: flags.fp_type });
+  info(`shape ops: ${shapeOps.count} -> ${shapeOps.file}`);
   const tuneSamples = flags.tune_list ? await selectSamples({ dataList: flags.tune_list, inputNum: tuneNum }) : undefined;
   if (tuneSamples) tuneNum = tuneSamples.entries.length;
   for (const w of [...(list.warnings ?? []), ...(tuneSamples?.warnings ?? [])]) process.stderr.write(`warning: ${w}\n`);
