@@ -48,8 +48,11 @@ export function sliceStart(d: number, start: number, step: number): number {
   return step > 0 ? Math.min(Math.max(b, 0), d) : Math.min(Math.max(b, 0), d - 1);
 }
 
-/** tpu.Slice: offset/steps on `axes` (every axis in order when empty); the result shape is declared. */
-export function sliceKernel(ctx: KernelContext): NdArray {
+/**
+ * A tpu.Slice's input and geometry: per-axis start and step (offset/steps on `axes`, every axis in
+ * order when empty), the input strides, the flat offset of the first element, the declared shape.
+ */
+export function sliceGeometry(ctx: KernelContext): { x: NdArray; step: number[]; st: number[]; offset: number; shape: number[] } {
   const a = sliceAttrs(ctx.op);
   const x = floatIn(ctx, 0);
   const r = x.shape.length;
@@ -62,7 +65,12 @@ export function sliceKernel(ctx: KernelContext): NdArray {
   });
   const st = stridesOf(x.shape);
   const offset = start.reduce((acc, s, d) => acc + s * st[d]!, 0);
-  const shape = outShapeOf(ctx);
+  return { x, step, st, offset, shape: outShapeOf(ctx) };
+}
+
+/** tpu.Slice: offset/steps on `axes` (every axis in order when empty); the result shape is declared. */
+export function sliceKernel(ctx: KernelContext): NdArray {
+  const { x, step, st, offset, shape } = sliceGeometry(ctx);
   return floatOut(ctx, shape, stridedGather(x.data as Float32Array, shape, st.map((v, d) => v * step[d]!), offset));
 }
 

@@ -9,10 +9,10 @@ import type { NdArray } from '@tpu-quant/ir';
 import { shapeSize } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { allocOut, normAxis, stridesOf } from '@tpu-quant/runtime';
-import { concatAttrs, padAttrs, permuteAttrs, pool2DAttrs, scaleAttrs, sliceAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
+import { concatAttrs, padAttrs, permuteAttrs, pool2DAttrs, scaleAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
 import { floatIn, floatNameOf, mulShiftHalfUp, nchw, outShapeOf, quantOf, reluBounds, roundFloatInPlace } from './common.js';
 import { floatRelu } from './conv2d.js';
-import { applyFusedRelu, sliceStart } from './data-movement.js';
+import { applyFusedRelu, sliceGeometry } from './data-movement.js';
 import { maxAbs } from './fast-int8.js';
 
 /** The result's rounding to its float type (nothing for int8 / f32), as floatOut does. */
@@ -72,19 +72,7 @@ export function concatFast(ctx: KernelContext): NdArray {
 }
 
 export function sliceFast(ctx: KernelContext): NdArray {
-  const a = sliceAttrs(ctx.op);
-  const x = floatIn(ctx, 0);
-  const r = x.shape.length;
-  const axes = a.axes.length > 0 ? a.axes.map((ax) => normAxis(ax, r)) : a.offset.map((_, i) => i);
-  const start = new Array<number>(r).fill(0);
-  const step = new Array<number>(r).fill(1);
-  axes.forEach((ax, i) => {
-    step[ax] = a.steps[i]!;
-    start[ax] = sliceStart(x.shape[ax]!, a.offset[i]!, a.steps[i]!);
-  });
-  const st = stridesOf(x.shape);
-  const offset = start.reduce((acc, s, d) => acc + s * st[d]!, 0);
-  const shape = outShapeOf(ctx);
+  const { x, step, st, offset, shape } = sliceGeometry(ctx);
   const out = allocOut(ctx, shape);
   stridedCopy(x.data as Float32Array, shape, st.map((v, d) => v * step[d]!), offset, out.data);
   return finish(ctx, out);
