@@ -22,13 +22,19 @@ export function applyFusedRelu(ctx: KernelContext, data: Float32Array, doRelu: b
 
 /** tpu.Concat: the inputs side by side along axis (their types equal the result's). */
 export function concatKernel(ctx: KernelContext): NdArray {
-  const a = concatAttrs(ctx.op);
   const shape = outShapeOf(ctx);
+  const out = new Float32Array(shapeSize(shape));
+  concatInto(ctx, shape, out);
+  return floatOut(ctx, shape, out);
+}
+
+/** tpu.Concat's result (of `shape`) written into `out`, chunk by chunk, then its fused ReLU. */
+export function concatInto(ctx: KernelContext, shape: readonly number[], out: Float32Array): void {
+  const a = concatAttrs(ctx.op);
   const axis = normAxis(a.axis, shape.length);
   const outer = shapeSize(shape.slice(0, axis));
   const inner = shapeSize(shape.slice(axis + 1));
   const dim = shape[axis]!;
-  const out = new Float32Array(shapeSize(shape));
   let at = 0;
   ctx.inputs.forEach((_, i) => {
     const x = floatIn(ctx, i);
@@ -39,7 +45,6 @@ export function concatKernel(ctx: KernelContext): NdArray {
     at += len;
   });
   applyFusedRelu(ctx, out, a.do_relu, a.relu_limit);
-  return floatOut(ctx, shape, out);
 }
 
 /** First index of a Python-style slice, clamped as TPU-MLIR does (the runtime's top.Slice agrees). */

@@ -8,11 +8,12 @@
 import type { NdArray } from '@tpu-quant/ir';
 import { shapeSize } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
-import { allocOut, normAxis, stridesOf } from '@tpu-quant/runtime';
-import { concatAttrs, padAttrs, permuteAttrs, pool2DAttrs, scaleAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
-import { floatIn, floatNameOf, mulShiftHalfUp, nchw, outShapeOf, quantOf, reluBounds, roundFloatInPlace } from './common.js';
+import { allocOut, stridesOf } from '@tpu-quant/runtime';
+import { padAttrs, permuteAttrs, scaleAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
+import { floatIn, floatNameOf, mulShiftHalfUp, outShapeOf, quantOf, roundFloatInPlace } from './common.js';
 import { floatRelu } from './conv2d.js';
-import { applyFusedRelu, sliceGeometry } from './data-movement.js';
+import { applyFusedRelu, concatInto, sliceGeometry } from './data-movement.js';
+import { pool2dGeometry } from './pool2d.js';
 import { maxAbs } from './fast-int8.js';
 
 /** The result's rounding to its float type (nothing for int8 / f32), as floatOut does. */
@@ -51,23 +52,9 @@ export function stridedCopy(src: Float32Array, shape: readonly number[], strides
 }
 
 export function concatFast(ctx: KernelContext): NdArray {
-  const a = concatAttrs(ctx.op);
   const shape = outShapeOf(ctx);
-  const axis = normAxis(a.axis, shape.length);
-  const outer = shapeSize(shape.slice(0, axis));
-  const inner = shapeSize(shape.slice(axis + 1));
-  const dim = shape[axis]!;
   const out = allocOut(ctx, shape);
-  const od = out.data;
-  let at = 0;
-  for (let i = 0; i < ctx.inputs.length; i++) {
-    const x = floatIn(ctx, i);
-    const xd = x.data as Float32Array;
-    const chunk = x.shape[axis]! * inner;
-    for (let o = 0; o < outer; o++) od.set(xd.subarray(o * chunk, (o + 1) * chunk), (o * dim + at) * inner);
-    at += x.shape[axis]!;
-  }
-  applyFusedRelu(ctx, od, a.do_relu, a.relu_limit);
+  concatInto(ctx, shape, out.data as Float32Array);
   return finish(ctx, out);
 }
 
@@ -155,22 +142,8 @@ let rowMax = new Float64Array(0);
  * asymmetric scale/offset average: the js kernel.
  */
 export function pool2dFast(ctx: KernelContext): NdArray | undefined {
-  const a = pool2DAttrs(ctx.op);
-  const outQ = quantOf(ctx.outputTypes[0]);
-  const max = a.pool_mode === 'Max';
+  const { a, xd, n, c, ih, iw, shape, oh, ow, kh, kw, sh, sw, pt, pl, outQ, max, lo, hi, mult, rshift, zp } = pool2dGeometry(ctx);
   if (outQ && !max && a.scale !== undefined) return undefined;
-  const x = floatIn(ctx, 0);
-  const xd = x.data as Float32Array;
-  const [n, c, ih, iw] = nchw(x.shape);
-  const shape = outShapeOf(ctx);
-  const [, , oh, ow] = nchw(shape);
-  const [kh, kw] = (a.kernel_shape.length === 2 ? a.kernel_shape : [ih, iw]) as [number, number];
-  const [sh, sw] = (a.strides.length === 2 ? a.strides : [1, 1]) as [number, number];
-  const [pt, pl] = (a.pads.length === 4 ? a.pads : [0, 0]) as [number, number];
-  const [lo, hi] = outQ ? reluBounds(outQ, a.do_relu, a.relu_limit) : [-Infinity, Infinity];
-  const mult = a.multiplier ?? 1;
-  const rshift = a.rshift ?? 0;
-  const zp = outQ?.zeroPoint ?? 0;
   // the window's rows / columns inside the input, per output row / column
   const ky0 = new Int32Array(oh), ky1 = new Int32Array(oh), kx0 = new Int32Array(ow), kx1 = new Int32Array(ow);
   for (let y = 0; y < oh; y++) {

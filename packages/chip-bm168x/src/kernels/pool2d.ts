@@ -13,7 +13,8 @@ import { roundToInt } from '../quant/rounding.js';
 import { clamp, floatIn, floatOut, mulShiftHalfUp, nchw, outShapeOf, quantOf, reluBounds } from './common.js';
 import { floatRelu } from './conv2d.js';
 
-export function pool2dKernel(ctx: KernelContext): NdArray {
+/** A tpu.Pool2D's input, window geometry and output quantization (shared with the fast path). */
+export function pool2dGeometry(ctx: KernelContext) {
   const a = pool2DAttrs(ctx.op);
   const x = floatIn(ctx, 0);
   const xd = x.data as Float32Array;
@@ -26,10 +27,12 @@ export function pool2dKernel(ctx: KernelContext): NdArray {
   const outQ = quantOf(ctx.outputTypes[0]);
   const max = a.pool_mode === 'Max';
   const [lo, hi] = outQ ? reluBounds(outQ, a.do_relu, a.relu_limit) : [-Infinity, Infinity];
+  return { a, xd, n, c, ih, iw, shape, oh, ow, kh, kw, sh, sw, pt, pl, outQ, max, lo, hi, mult: a.multiplier ?? 1, rshift: a.rshift ?? 0, zp: outQ?.zeroPoint ?? 0 };
+}
+
+export function pool2dKernel(ctx: KernelContext): NdArray {
+  const { a, xd, n, c, ih, iw, shape, oh, ow, kh, kw, sh, sw, pt, pl, outQ, max, lo, hi, mult, rshift, zp } = pool2dGeometry(ctx);
   const out = new Float32Array(n * c * oh * ow);
-  const mult = a.multiplier ?? 1;
-  const rshift = a.rshift ?? 0;
-  const zp = outQ?.zeroPoint ?? 0;
   // asymmetric average: pads filled with the input zero point (counted in the window)
   const fp = outQ && !max && a.scale !== undefined ? { scale: a.scale, offset: a.offset ?? 0, izp: quantOf(ctx.op.operand(0).type as TensorType)?.zeroPoint ?? 0 } : undefined;
   for (let p = 0; p < n * c; p++) {
