@@ -37,7 +37,8 @@ describe('run_calibration on the shipped model and images', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^# mlir version: tpu-quant \S+$/);
     expect(lines[1]).toBe(`# mlir: ${mlir}`);
-    expect(lines[2]).toMatch(/^# genetated time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+    // Python's str(datetime) leaves the fraction out when it is zero (pyDatetime does the same)
+    expect(lines[2]).toMatch(/^# genetated time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/);
     expect(lines.slice(3, 8)).toEqual(['# histogram number: 2048', '# sample number: 12', '# tune number: 5', '###', '# op_name    threshold    min    max']);
     const parsed = parseCaliTable(text);
     expect(parsed.rows.length).toBeGreaterThan(20);
