@@ -5,7 +5,7 @@
 // compares them to a saved run (`--compare DIR`, exact equality), to check kernel changes.
 // `--ab`: every sample also runs with the fast tpu paths off (TPUQ_TPU_FAST_PATHS=0, the js
 // kernels), alternating in the same session, so both columns see the same machine load.
-// Usage: tsx --conditions=@tpu-quant/source tools/bench/src/tpu-profile.ts [--only name,...] [--modes F16,INT8] [--ab] [--save DIR | --compare DIR]
+// Usage: tsx --conditions=@tpu-quant/source tools/bench/src/tpu-profile.ts [--only name,...] [--chip bm1684x] [--modes F16,INT8] [--ab] [--save DIR | --compare DIR]
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCaliTable } from '@tpu-quant/calib';
@@ -27,6 +27,7 @@ const arg = (k: string): string | undefined => {
 };
 const only = arg('--only')?.split(',');
 const modes = (arg('--modes') ?? 'F16,INT8').split(',');
+const chip = arg('--chip') ?? 'bm1684x';
 const saveDir = arg('--save');
 const compareDir = arg('--compare');
 const ab = process.argv.includes('--ab');
@@ -62,7 +63,7 @@ for (const c of CASES) {
   for (const mode of modes) {
     const m = parseMlir(text, mlir);
     m.weights = new Map(weights);
-    const target = getTarget('bm1684x');
+    const target = getTarget(chip);
     const tl = performance.now();
     target.lower!(m, { mode, ...(mode === 'INT8' ? { calibration: rows, asymOps: [] } : {}) });
     target.kernels?.(m);
@@ -103,7 +104,7 @@ for (const c of CASES) {
     }
     const rep = session.kernelReport();
     const per = (x: number): string => (x / SAMPLES).toFixed(2).padStart(8);
-    console.log(`\n== ${c.name} ${mode}: ${(total / SAMPLES).toFixed(1)} ms/sample, cpu ${(cpu / SAMPLES).toFixed(1)} ms${ab ? ` (fast paths off: ${(totalOff / SAMPLES).toFixed(1)} ms, cpu ${(cpuOff / SAMPLES).toFixed(1)} ms)` : ''} (lowering ${lowerMs.toFixed(0)} ms); backends ${JSON.stringify(rep.counts)}`);
+    console.log(`\n== ${c.name} ${chip} ${mode}: ${(total / SAMPLES).toFixed(1)} ms/sample, cpu ${(cpu / SAMPLES).toFixed(1)} ms${ab ? ` (fast paths off: ${(totalOff / SAMPLES).toFixed(1)} ms, cpu ${(cpuOff / SAMPLES).toFixed(1)} ms)` : ''} (lowering ${lowerMs.toFixed(0)} ms); backends ${JSON.stringify(rep.counts)}`);
     const list = [...by].sort((a, b) => Math.max(b[1].ms, byOff.get(b[0])?.ms ?? 0) - Math.max(a[1].ms, byOff.get(a[0])?.ms ?? 0));
     for (const [op, v] of list) {
       const off = byOff.get(op)?.ms ?? 0;
