@@ -5,18 +5,33 @@
 // inference, relu_limit plays no part in an integer result (the lowering sets it to -1).
 //
 // Symmetric only: zero points are 0, so padding adds nothing and is skipped. The loops run over
-// output rows so the innermost loop is a contiguous multiply-add; every conv of an INT8 BM1684
-// model runs here.
+// output rows so the innermost loop is a contiguous multiply-add. This is the reference: the
+// `wasm` backend runs these convs on wasm-conv2d.ts's integer kernels, code for code the same.
 import type { NdArray, Op } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { conv2DAttrs } from '../dialect/generated/attrs.js';
 import { storageRange } from '../quant/rounding.js';
+import type { QuantParams } from '../quant/scales.js';
 import { clamp, exactWeight, f32Out, operandData, operandQuant, quantOf } from './common.js';
 import { convGeometry } from './conv2d.js';
 
 /** Whether a tpu.Conv2D requantizes by shift only (BM1684 INT8). */
 export function isOnlyShift(op: Op): boolean {
   return conv2DAttrs(op).quant_mode === 'OnlyShift';
+}
+
+/** The [lo, hi] codes of an OnlyShift result: the storage range, a fused ReLU clamping at 0 (relu_limit plays no part). */
+export function onlyShiftBounds(outQ: QuantParams, doRelu: boolean): [number, number] {
+  const [lo, hi] = storageRange(outQ);
+  return [doRelu ? Math.max(lo, 0) : lo, hi];
+}
+
+/**
+ * A shift r as the multiplier and right shift of mulShiftHalfUp (the wasm kernels' requant):
+ * r ≥ 0 is (1, r), floor((v + 2^(r−1)) / 2^r) either way; r < 0 shifts left, v·2^−r, i.e. (2^−r, 0).
+ */
+export function onlyShiftAsMultiplier(r: number): [number, number] {
+  return r >= 0 ? [1, r] : [2 ** -r, 0];
 }
 
 /** The first and one-past-last output index o with 0 ≤ o·stride + off < len. */
@@ -38,8 +53,7 @@ export function conv2dOnlyShiftKernel(ctx: KernelContext): NdArray {
   const bias = ctx.inputs[2] ? exactWeight(ctx, 2) : undefined;
   const { n, ic, ih, iw, shape, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, icg, ocg } = convGeometry(ctx, a);
   const rshift = a.rshift;
-  let [lo, hi] = storageRange(outQ);
-  if (a.do_relu) lo = Math.max(lo, 0);
+  const [lo, hi] = onlyShiftBounds(outQ, a.do_relu);
   const plane = oh * ow;
   const acc = new Float64Array(plane);
   const out = new Float32Array(n * oc * plane);

@@ -260,8 +260,9 @@ export function castFast(ctx: KernelContext): NdArray | undefined {
       const v = x[i]! / scale;
       const t = Math.trunc(v);
       const f = v - t;
-      const r = f >= 0.5 ? t + 1 : f <= -0.5 ? t - 1 : t;
-      const q = (r === 0 ? 0 : r) + zp;
+      // ±1 from the comparisons as numbers, not branches (random fractions mispredict: 5x slower);
+      // t + 0 turns a −0 into +0, as the js kernel's rounding does
+      const q = t + +(f >= 0.5) - +(f <= -0.5) + zp;
       od[i] = q > hi ? hi : q >= lo ? q : lo; // NaN -> lo, as the js kernel
     }
     return out;

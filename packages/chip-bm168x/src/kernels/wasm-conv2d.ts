@@ -1,5 +1,6 @@
 // INT8 tpu.Conv2D on the wasm backend: the same arithmetic as conv2d.ts's js kernel (int32
-// accumulation, mulShiftHalfUp, zero point, clamp with the fused ReLU bounds), code for code, on
+// accumulation, mulShiftHalfUp, zero point, clamp with the fused ReLU bounds), or for BM1684's
+// OnlyShift bm1684-conv2d.ts's (mulShiftHalfUp with multiplier 1 is its HalfUp shift), code for code, on
 // assembly/gemm.ts (grouped GEMM with i16 pair dots) or assembly/depthwise.ts. What the op's
 // attributes say is worked out once per op (planFor), the filter packed and the requant records
 // written once per op and weight array (wasm-int8.ts's resident blocks); an op the kernels cannot
@@ -8,6 +9,7 @@ import type { NdArray, Op } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { allocOut } from '@tpu-quant/runtime';
 import { conv2DAttrs } from '../dialect/generated/attrs.js';
+import { onlyShiftAsMultiplier, onlyShiftBounds } from './bm1684-conv2d.js';
 import { exactWeight, nchw, operandData, operandQuant, quantOf, reluBounds } from './common.js';
 import { int8Heap, int8Wasm, PARAM_BYTES, perChannel, requantRecords, residentFor, writeRecords } from './wasm-int8.js';
 
@@ -31,7 +33,8 @@ interface ConvPlan {
 const plans = new WeakMap<Op, ConvPlan | null>();
 
 /** The op's plan, or null when the wasm kernels do not take it (8-bit quantized input and result,
- * a 2-D kernel, MultiplierShift requant with per-tensor or per-channel attributes only). */
+ * a 2-D kernel, MultiplierShift requant, or BM1684's symmetric OnlyShift, with per-tensor or
+ * per-channel attributes only). */
 function planFor(op: Op): ConvPlan | null {
   let p = plans.get(op);
   if (p !== undefined) return p;
@@ -41,21 +44,28 @@ function planFor(op: Op): ConvPlan | null {
   const t = op.results[0]?.type;
   const outQ = t?.kind === 'tensor' ? quantOf(t) : undefined;
   const inQ = operandQuant(op, 0);
+  // BM1684's OnlyShift (bm1684-conv2d.ts): multiplier 1 (any multiplier attribute ignored, as
+  // there), symmetric, its own ReLU bounds; a left shift (r < 0) is the multiplier 2^−r
+  const onlyShift = a.quant_mode === 'OnlyShift' && outQ?.zeroPoint === 0 && inQ?.zeroPoint === 0;
   const ok = int8Wasm && outQ && inQ && outQ.bits === 8 && inQ.bits === 8 && x?.kind === 'tensor' && t?.kind === 'tensor' &&
     (x.shape.length === 4 || x.shape.length === 3) && a.kernel_shape.length === 2 && a.inserts.every((v) => v === 0) &&
-    a.kernel_zp === 0 && a.quant_mode === 'MultiplierShift' && a.multiplier && a.rshift;
+    a.kernel_zp === 0 && a.rshift && (onlyShift || (a.quant_mode === 'MultiplierShift' && a.multiplier));
   if (ok) {
     const [n, ic, ih, iw] = nchw(x.shape);
     const [, oc, oh, ow] = nchw(t.shape);
-    const [lo, hi] = reluBounds(outQ, a.do_relu, a.relu_limit);
-    const lengthsFit = [a.multiplier!.length, a.rshift!.length].every((l) => l === 1 || l === oc);
+    const [lo, hi] = onlyShift ? onlyShiftBounds(outQ, a.do_relu) : reluBounds(outQ, a.do_relu, a.relu_limit);
+    const lengthsFit = [onlyShift ? 1 : a.multiplier!.length, a.rshift!.length].every((l) => l === 1 || l === oc);
     if (lengthsFit && ic % a.group === 0 && oc % a.group === 0) {
+      const ms = onlyShift ? perChannel(a.rshift!, oc).map(onlyShiftAsMultiplier) : undefined;
       p = {
         shape: [...t.shape], n, ic, ih, iw, oc, oh, ow,
         kh: a.kernel_shape[0]!, kw: a.kernel_shape[1]!, sh: a.strides[0]!, sw: a.strides[1]!,
-        dh: a.dilations[0] ?? 1, dw: a.dilations[1] ?? 1, pt: a.pads[0]!, pl: a.pads[1]!, g: a.group,
+        // dilations as convGeometry reads them (the js kernels)
+        dh: a.dilations.length === 2 ? a.dilations[0]! : 1, dw: a.dilations.length === 2 ? a.dilations[1]! : 1,
+        pt: a.pads[0]!, pl: a.pads[1]!, g: a.group,
         inZp: inQ.zeroPoint, zp: outQ.zeroPoint, lo, hi,
-        mult: perChannel(a.multiplier!, oc), shift: perChannel(a.rshift!, oc),
+        mult: ms ? ms.map(([m]) => m) : perChannel(a.multiplier!, oc),
+        shift: ms ? ms.map(([, r]) => r) : perChannel(a.rshift!, oc),
       };
     }
   }
