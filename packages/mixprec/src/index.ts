@@ -6,3 +6,4 @@ export * from './fp-forward/index.js';
 export * from './search-threshold/index.js';
 export * from './bias-correction/index.js';
 export * from './sensitivity/index.js';
+export { runningSearchThreads } from './shards/index.js';

@@ -84,7 +84,7 @@ export function registerRunCalibration(program: Command): void {
     .option('--debug_log', 'print per-tensor details while running')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
     .option('--backend <name>', 'executor backend of the statistics pass: wasm, js, or ort (onnxruntime-node, when installed)', 'wasm')
-    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1) and auto-tune (this thread included; default: the cores from 4 cores on, else 1)')
+    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1), auto-tune (this thread included; default: the cores from 4 cores on, else 1) and --search search_qtable, which splits its samples over them (default: the cores, at most one per sample; 1: no worker thread)')
     .action(async (mlirFile: string, flags: CalibrationFlags) => {
       await runCalibrationCommand(mlirFile, flags);
     });

@@ -13,7 +13,7 @@ import { checkCompareLayers, parseCompareLayers, runSensitivitySearch } from '@t
 import { assertNotInput, parseCosFlag, parseInteger, parseNonNegative } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
-import { inferenceSamples, methodTables, searchChip, writeSearchOutputs } from './sensitivity-common.js';
+import { inferenceSamples, methodTables, searchChip, searchThreads, searchWorkerSetup, writeSearchOutputs } from './sensitivity-common.js';
 
 /** Upstream's fixed list (sensitive_layer.py). */
 const METHODS = ['MAX', 'Percentile9999', 'KL'];
@@ -38,6 +38,7 @@ interface SensitiveFlags {
   quantize_table: string;
   debug_cmd: string;
   no_cache?: boolean;
+  threads?: string;
 }
 
 export function registerRunSensitiveLayer(program: Command): void {
@@ -64,6 +65,7 @@ export function registerRunSensitiveLayer(program: Command): void {
     .option('--post_process <file>', 'a Python post-process script (not available)')
     .option('--debug_cmd <cmds>', 'TPU-MLIR debug keys', '')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the qtable)')
+    .option('--threads <n>', 'worker threads: the search splits its samples over them (default: the cores, at most one per sample; 1: no worker thread); also the statistics pass (default 1)')
     .action(async (mlirFile: string, flags: SensitiveFlags) => {
       await runSensitiveLayerCommand(mlirFile, flags);
     });
@@ -86,6 +88,8 @@ async function runSensitiveLayerCommand(mlirFile: string, flags: SensitiveFlags)
   const binNum = parseInteger(flags.histogram_bin_num, 'histogram_bin_num');
   const expectedCos = parseCosFlag(flags.expected_cos, 'expected_cos');
   const maxFloatLayers = parseNonNegative(flags.max_float_layers, 'max_float_layers');
+  const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, 'threads');
+  const searchThreadCount = searchThreads(flags.threads);
   if (!flags.dataset && !flags.data_list) throw new UserError('E_NO_DATA', 'run_sensitive_layer needs samples', 'give --dataset DIR or --data_list FILE');
   const table = flags.calibration_table;
   if (!existsSync(table)) throw new UserError('E_CALIBRATION_TABLE', `calibration table ${table} does not exist`, `make one with: tpu-quant run_calibration ${mlirFile} --dataset <images> -o <table>`);
@@ -108,11 +112,12 @@ async function runSensitiveLayerCommand(mlirFile: string, flags: SensitiveFlags)
   const samples = await inferenceSamples(list, module, inferenceNum);
   const mt = await methodTables({
     module, mlirFile, samples: list, tuneSamples, tuneNum, histogramBinNum: binNum, methods: METHODS, prefix: table,
-    cacheDir: flags.no_cache ? undefined : join(outDir, '.tpu-quant-cache'), progress: progressBar(), out: info,
+    cacheDir: flags.no_cache ? undefined : join(outDir, '.tpu-quant-cache'), threads, progress: progressBar(), out: info,
   });
   const r = await runSensitivitySearch({
     module, chip, calibration: { rows: base.rows, asymOps: base.asymOps }, methods: mt.methods, samples, expectedCos, maxFloatLayers,
     fpType: flags.fp_type, globalCompareLayers: flags.global_compare_layers, kind: 'sensitive_layer', log: info, progress: progressBar(),
+    threads: searchThreadCount, workerSetup: searchWorkerSetup(),
   });
   await writeSearchOutputs(r, { qtableFile, chip, headers: base.headers, asymOps: base.asymOps, info, prepMs: mt.ms });
   info(`total time:${((performance.now() - t0) / 1000).toFixed(6)}`);

@@ -12,7 +12,7 @@ import { assertNotInput, parseCosFlag, parseInteger, parseNonNegative } from '..
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
 import { writeShapeOpsFile } from './shape-ops-file.js';
-import { inferenceSamples, methodTables, parseMethodList, searchChip, writeSearchOutputs } from './sensitivity-common.js';
+import { inferenceSamples, methodTables, parseMethodList, searchChip, searchThreads, searchWorkerSetup, writeSearchOutputs } from './sensitivity-common.js';
 
 export interface SearchQtableFlags {
   dataset?: string;
@@ -56,6 +56,7 @@ export async function searchQtableCommand(mlirFile: string, flags: SearchQtableF
   const maxFloatLayers = parseNonNegative(flags.max_float_layers, 'max_float_layers');
   const transformer = flags.transformer === 'True' || flags.transformer === 'true';
   const threads = flags.threads === undefined ? undefined : parseInteger(flags.threads, 'threads');
+  const searchThreadCount = searchThreads(flags.threads);
   const table = flags.calibration_table;
   const qtableFile = flags.quantize_table;
   const inputs = [mlirFile, ...(flags.data_list ? [flags.data_list] : [])];
@@ -90,6 +91,7 @@ export async function searchQtableCommand(mlirFile: string, flags: SearchQtableF
   const r = await runSensitivitySearch({
     module, chip, calibration: { rows: base.rows, asymOps: base.asymOps }, methods: mt.methods, samples, expectedCos, maxFloatLayers,
     fpType: flags.fp_type, globalCompareLayers: flags.global_compare_layers, transformer, kind: 'search_qtable', log: info, progress: progressBar(),
+    threads: searchThreadCount, workerSetup: searchWorkerSetup(),
   });
   await writeSearchOutputs(r, { qtableFile, chip, headers: base.headers, asymOps: base.asymOps, info, prepMs: mt.ms });
   info(`total time:${((performance.now() - t0) / 1000).toFixed(6)}`);

@@ -2,12 +2,14 @@
 // §6, §8): the method list, one table per method from one statistics pass (`<table>_<M>.1` and
 // `<table>_<M>_tune`, §6.1 step 2, headers §11.1), the inference samples, and the output files
 // (qtable, new_cali_table.txt, the log) with the console lines of §6.1 step 10.
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   calibrationData, formatCaliTable, formatQtable, methodIsTuned, runCalibration, type CaliMethod, type ProgressSink, type SampleList, type ThresholdRow,
 } from '@tpu-quant/calib';
 import { atomicWriteFile, findTarget, listTargets, pyFloatRepr, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import type { MethodThresholds, SensitivitySearchResult } from '@tpu-quant/mixprec';
+import { parseInteger } from '../flags.js';
 import { VERSION } from '../version.js';
 
 /** TPU-MLIR's quantize_method_list names and our methods. */
@@ -40,6 +42,19 @@ export function searchChip(given: string | undefined, tool: string): string {
   return chip;
 }
 
+/**
+ * What the search's worker threads import first: the chip package, which registers its targets'
+ * lowerings with ir (mixprec may not import it). Resolved from here, so it is the built package
+ * under dist and its sources under tsx/vitest, as this file is.
+ */
+export function searchWorkerSetup(): string[] {
+  return [import.meta.resolve('@tpu-quant/chip-bm168x')];
+}
+
+/** `--threads` for the search: the cores when not given (capped by the samples in the search). */
+export function searchThreads(flag: string | undefined): number {
+  return flag === undefined ? availableParallelism() : parseInteger(flag, 'threads');
+}
 
 export interface MethodTablesRequest {
   readonly module: Module;
@@ -148,7 +163,8 @@ export async function writeSearchOutputs(r: SensitivitySearchResult, o: SearchOu
   o.info(
     `time: thresholds ${s(o.prepMs)}, reference ${s(st.referenceMs)}, int8 ${s(st.int8Ms)}, baseline ${s(st.baselineMs)}, trials ${s(st.trialsMs)} ` +
       `(${st.trials} trials, ${st.reusedTrials} reused; ${st.lowerings} lowerings ${s(st.lowerMs)}, sessions ${s(st.sessionMs)}, cone runs ${s(st.coneMs)}), ` +
-      `evaluations ${s(st.evaluationMs)} (${st.evaluations}); caches ${(st.baselineCacheBytes / 1e6).toFixed(0)} + ${(st.int8CacheBytes / 1e6).toFixed(0)} MB`,
+      `evaluations ${s(st.evaluationMs)} (${st.evaluations}); caches ${(st.baselineCacheBytes / 1e6).toFixed(0)} + ${(st.int8CacheBytes / 1e6).toFixed(0)} MB; ` +
+      `${st.threads === 1 ? '1 thread' : `samples over ${st.threads} threads (times summed over them)`}`,
   );
   return newTable;
 }

@@ -13,6 +13,8 @@ import { packTensor, unpackTensor } from '../run-qtable/tensor-store.js';
 export interface ConeScore {
   /** Mean over samples of the rate-weighted cos01 of the compared tensors. */
   readonly cos: number;
+  /** Each sample's rate-weighted cos01, in sample order (`cos` is their mean, summed in this order). */
+  readonly perSample: number[];
   /** Ops the cone starts from. */
   readonly roots: number;
   readonly sessionMs: number;
@@ -43,7 +45,7 @@ export async function coneScore(
   const types = typesOf(model);
   const session = await createSession(model);
   const t1 = performance.now();
-  let cos = 0;
+  const perSample: number[] = [];
   const kept: NdArray[][] = [];
   try {
     for (let s = 0; s < reference.length; s++) {
@@ -55,12 +57,14 @@ export async function coneScore(
         return asF32(a, types.get(n) ?? base.types.get(n));
       });
       if (o.keep) kept.push(test);
-      cos += weightedCos(test, reference[s]!, o.compare?.rates);
+      perSample.push(weightedCos(test, reference[s]!, o.compare?.rates));
     }
   } finally {
     await session.dispose();
   }
-  return { cos: cos / reference.length, roots: roots.length, sessionMs: t1 - t0, runMs: performance.now() - t1, ...(o.keep ? { tensors: kept } : {}) };
+  let cos = 0;
+  for (const c of perSample) cos += c;
+  return { cos: cos / reference.length, perSample, roots: roots.length, sessionMs: t1 - t0, runMs: performance.now() - t1, ...(o.keep ? { tensors: kept } : {}) };
 }
 
 /** Every sample through `model` keeping only `names` (the float reference), as f32. */

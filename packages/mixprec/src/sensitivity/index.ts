@@ -2,3 +2,4 @@ export { runSensitivitySearch, type SensitivitySearchOptions, type SensitivitySe
 export { selectFloatLayers, budgetSearch, pyList, type LayerLoss, type TopGraph, type Selection, type Evaluation, type BudgetResult } from './selection.js';
 export { selectCandidates, topLayers, int8Layers, TRANSFORMER_SKIP, type Candidates } from './candidates.js';
 export { coneScore, cachedRun, runCompared, comparedNames, asF32, type ConeScore } from './cone-eval.js';
+export { SampleEngine, meanInOrder, type SampleScorer, type ScoreStep, type StepResult, type CacheName } from './scorer.js';

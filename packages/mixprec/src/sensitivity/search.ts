@@ -11,14 +11,18 @@
 //    lowers the mixed model and runs the cone downstream of the ops whose lowering changed.
 // 7-9. Selection and the budget increase (selection.ts); each evaluation is a cone run on the
 //    INT8 model's cache.
+// Every score is a mean over samples of a per-sample cos: with `threads` > 1 the samples are split
+// over worker threads (../shards), each owning its shard's caches; the per-sample values come back
+// and are summed here in sample order, so the result is the single-thread one bit for bit.
+import { availableParallelism } from 'node:os';
 import { pyFloatRepr, resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
 import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
-import { consumerNames, ModelCache, runAll } from '../run-qtable/model-state.js';
-import { weightedCos } from '../run-qtable/similarity.js';
+import { consumerNames } from '../run-qtable/model-state.js';
+import { ShardedScorer } from '../shards/index.js';
 import { selectCandidates } from './candidates.js';
-import { comparedNames, coneScore, runCompared } from './cone-eval.js';
+import { meanInOrder, SampleEngine, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
 import { budgetSearch, pyList, selectFloatLayers, type Evaluation, type LayerLoss, type TopGraph } from './selection.js';
 
 /** One method's thresholds (its tuned table), by tensor name. */
@@ -46,8 +50,19 @@ export interface SensitivitySearchOptions {
   readonly kind: 'search_qtable' | 'sensitive_layer';
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
-  /** Activation-cache bound (default 3e9 bytes): above it the INT8 cache is rebuilt instead of kept. */
+  /** Activation-cache bound (default 3e9 bytes, all threads together): above it the INT8 cache is rebuilt instead of kept. */
   readonly cacheBytes?: number;
+  /**
+   * Worker threads the samples are split over (at most one per sample); 1: everything in this
+   * thread. Default: the cores when `workerSetup` is given, else 1.
+   */
+  readonly threads?: number;
+  /**
+   * Module URLs each worker imports before anything else: workers start with an empty target
+   * registry, so this names the chip package that registers `chip` with ir (this package may not
+   * import chip packages). Needed for threads > 1.
+   */
+  readonly workerSetup?: readonly string[];
 }
 
 export interface LayerResult extends LayerLoss {
@@ -55,7 +70,10 @@ export interface LayerResult extends LayerLoss {
   readonly bestThreshold: number;
 }
 
+/** Times of work done on worker threads are summed over the threads. */
 export interface SearchStats {
+  /** Worker threads the samples were split over (1: none, all in this thread). */
+  threads: number;
   lowerings: number;
   lowerMs: number;
   trials: number;
@@ -99,8 +117,6 @@ const CACHE_WARN_BYTES = 3e9;
 export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise<SensitivitySearchResult> {
   const log = o.log ?? (() => {});
   const progress = o.progress ?? NO_PROGRESS;
-  const expectedCos = o.expectedCos ?? 0.99;
-  const maxFloatLayers = o.maxFloatLayers ?? 5;
   const chip = checkLowering(o.chip).name;
   const mixMode = resolveMixFloatType(chip, o.fpType);
   const referenceMode = resolveMixFloatType(chip, 'auto');
@@ -109,17 +125,60 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   if (n === 0) throw new UserError('E_DATA', 'the search has no inference samples', 'give --dataset or --data_list and --inference_num > 0');
   const compare = parseCompareLayers(o.globalCompareLayers);
   if (compare) checkCompareLayers(o.module, compare);
-  const source = new TopSource(o.module);
+  const threads = searchThreads(o.threads, o.workerSetup, n);
   const stats: SearchStats = {
-    lowerings: 0, lowerMs: 0, trials: 0, reusedTrials: 0, sessionMs: 0, coneMs: 0, referenceMs: 0, int8Ms: 0, baselineMs: 0, trialsMs: 0, evaluationMs: 0, evaluations: 0,
+    threads, lowerings: 0, lowerMs: 0, trials: 0, reusedTrials: 0, sessionMs: 0, coneMs: 0, referenceMs: 0, int8Ms: 0, baselineMs: 0, trialsMs: 0, evaluationMs: 0, evaluations: 0,
     baselineCacheBytes: 0, int8CacheBytes: 0,
   };
-  const lower = (req: LowerRequest): Module => {
-    const t = performance.now();
-    const m = lowerFresh(source, chip, req);
-    stats.lowerings++;
-    stats.lowerMs += performance.now() - t;
-    return m;
+  const source = new TopSource(o.module);
+  const scorer: SampleScorer = threads > 1
+    ? new ShardedScorer({ module: o.module, chip, samples: o.samples, threads, setup: o.workerSetup ?? [], ...(o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {}) })
+    : new SampleEngine({ source, chip, samples: o.samples, ...(o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {}) });
+  try {
+    return await search(o, { scorer, source, chip, mixMode, referenceMode, compare, stats, log, progress });
+  } finally {
+    await scorer.close();
+  }
+}
+
+interface SearchContext {
+  readonly scorer: SampleScorer;
+  readonly source: TopSource;
+  readonly chip: string;
+  readonly mixMode: string;
+  readonly referenceMode: string;
+  readonly compare: ReturnType<typeof parseCompareLayers>;
+  readonly stats: SearchStats;
+  readonly log: (line: string) => void;
+  readonly progress: ProgressSink;
+}
+
+/** `threads` checked, defaulted (the cores when workers can be set up) and capped by the samples. */
+function searchThreads(threads: number | undefined, setup: readonly string[] | undefined, samples: number): number {
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`, 'e.g. --threads 2 (1: no worker threads)');
+  const k = Math.min(threads ?? (setup ? availableParallelism() : 1), samples);
+  if (k > 1 && !setup) throw new UserError('E_THREADS', 'the search\'s worker threads need workerSetup (the chip package to import)', 'pass workerSetup, or threads: 1');
+  return k;
+}
+
+async function search(o: SensitivitySearchOptions, c: SearchContext): Promise<SensitivitySearchResult> {
+  const { scorer, source, chip, mixMode, referenceMode, compare, stats, log, progress } = c;
+  const expectedCos = o.expectedCos ?? 0.99;
+  const maxFloatLayers = o.maxFloatLayers ?? 5;
+  const n = o.samples.length;
+  const add = (r: StepResult): StepResult => {
+    stats.lowerings += r.lowerings;
+    stats.lowerMs += r.lowerMs;
+    stats.sessionMs += r.sessionMs;
+    stats.coneMs += r.coneMs;
+    return r;
+  };
+  /** A per-sample step with its progress bar. */
+  const samplesStep = async (label: string, step: ScoreStep): Promise<StepResult> => {
+    progress.start(label, n, 'samples');
+    const r = add(await scorer.run(step, (k) => progress.tick(k)));
+    progress.end();
+    return r;
   };
   const qtable = (names: Iterable<string>) => new Map([...names].map((l) => [l, mixMode] as [string, string]));
 
@@ -127,25 +186,15 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   log(`quantize_method_list=${pyList(o.methods.map((m) => m.name))}`);
   let t = performance.now();
   log(`run float mode: ${referenceMode}`);
-  const floatModel = lower({ mode: referenceMode });
-  const names = comparedNames(floatModel, compare);
-  progress.start(`float reference (${referenceMode})`, n, 'samples');
-  const reference = await runCompared(floatModel, o.samples, names, () => progress.tick());
-  progress.end();
+  await samplesStep(`float reference (${referenceMode})`, { kind: 'reference', mode: referenceMode });
   stats.referenceMs = performance.now() - t;
   t = performance.now();
   log('run int8 mode: INT8');
-  const int8Model = lower({ mode: 'INT8', calibration: o.calibration });
-  progress.start('INT8 model', n, 'samples');
-  let int8: ModelCache | undefined = new ModelCache(int8Model, await runAll(int8Model, o.samples, () => progress.tick()));
-  progress.end();
-  stats.int8CacheBytes = cacheBytes(int8);
+  const int8Req: LowerRequest = { mode: 'INT8', calibration: o.calibration };
+  const int8Run = await samplesStep('INT8 model', { kind: 'int8', req: int8Req });
+  stats.int8CacheBytes = int8Run.bytes;
   stats.int8Ms = performance.now() - t;
-  let allInt8Cos = 0;
-  // outputs pair by position: a lowering may name a model's outputs differently (an output cast)
-  const int8Names = comparedNames(int8Model, compare);
-  for (let s = 0; s < n; s++) allInt8Cos += weightedCos(int8Names.map((name) => int8!.f32(s, name)!), reference[s]!, compare?.rates);
-  allInt8Cos /= n;
+  const allInt8Cos = meanInOrder(int8Run.cos);
   const base = { mixMode, referenceMode, sampleNumber: n, allInt8Cos, stats };
   const empty = { candidates: { all: 0, quant: 0, search: 0 }, evaluations: [], rows: o.calibration.rows, layers: [], floatLayers: [] };
   if (allInt8Cos > expectedCos) {
@@ -154,7 +203,14 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   }
   log(`all_int8_cos=${pyFloatRepr(allInt8Cos)}`);
 
-  // step 5: candidates
+  // step 5: candidates (on the INT8 model: the scorer's when it lowered it here, else one more lowering)
+  let int8Model = scorer.int8Model;
+  if (!int8Model) {
+    const tl = performance.now();
+    int8Model = lowerFresh(source, chip, int8Req);
+    stats.lowerings++;
+    stats.lowerMs += performance.now() - tl;
+  }
   const cands = selectCandidates(o.module, int8Model, { dropFloatOps: o.kind === 'search_qtable', transformer: o.transformer, thresholds: o.methods[0]!.thresholds });
   log('layer name check pass !');
   log(`all layer number: ${cands.all.length}`);
@@ -170,20 +226,19 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   // pass ~3 GB the INT8 cache is dropped during the trials and rebuilt (one more INT8 run) for step 8.
   const bound = o.cacheBytes ?? CACHE_WARN_BYTES;
   const dropInt8 = stats.int8CacheBytes * 3 > bound;
-  if (dropInt8) int8 = undefined;
+  if (dropInt8) await scorer.run({ kind: 'drop', cache: 'int8' });
 
   // step 6: the baseline and the per-layer trials
   t = performance.now();
   const searched = new Set(cands.search);
-  const baselineModel = lower({ mode: 'INT8', calibration: o.calibration, quantizeTable: qtable(searched) });
-  progress.start(`baseline (INT8, ${cands.search.length} layers ${mixMode})`, n, 'samples');
-  const baseline = new ModelCache(baselineModel, await runAll(baselineModel, o.samples, () => progress.tick()));
-  progress.end();
-  stats.baselineCacheBytes = cacheBytes(baseline);
+  const baselineRun = await samplesStep(`baseline (INT8, ${cands.search.length} layers ${mixMode})`, { kind: 'baseline', req: { mode: 'INT8', calibration: o.calibration, quantizeTable: qtable(searched) } });
+  stats.baselineCacheBytes = baselineRun.bytes;
   stats.baselineMs = performance.now() - t;
   if (stats.baselineCacheBytes + (dropInt8 ? 0 : stats.int8CacheBytes) > bound) {
     log(`warning: the activation caches hold ${(stats.baselineCacheBytes / 1e9).toFixed(2)} + ${(stats.int8CacheBytes / 1e9).toFixed(2)} GB; use a smaller --inference_num if memory runs short`);
   }
+  /** A mixed model's cos: the mean of its per-sample cos, by a cone run on a cache. */
+  const score = async (req: LowerRequest, cache: 'baseline' | 'int8'): Promise<number> => meanInOrder(add(await scorer.run({ kind: 'score', req, cache })).cos);
 
   t = performance.now();
   const current = new Map(o.calibration.rows.map((r) => [r.name, r]));
@@ -204,11 +259,7 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
       log(`adjust layer ${layer} th, with method ${m.name}, and threshlod ${pyFloatRepr(th)}`);
       let loss = tried.get(th);
       if (loss === undefined) {
-        const model = lower({ mode: 'INT8', calibration: calibrationWith(layer, th), quantizeTable: others });
-        const r = await coneScore(model, baseline, reference, { compare });
-        stats.sessionMs += r.sessionMs;
-        stats.coneMs += r.runMs;
-        loss = 1 - r.cos;
+        loss = 1 - (await score({ mode: 'INT8', calibration: calibrationWith(layer, th), quantizeTable: others }, 'baseline'));
         tried.set(th, loss);
       } else {
         stats.reusedTrials++;
@@ -225,16 +276,13 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   }
   progress.end();
   stats.trialsMs = performance.now() - t;
-  baseline.acts.length = 0; // the trials are over: free the baseline's activations
-  if (!int8) {
+  await scorer.run({ kind: 'drop', cache: 'baseline' }); // the trials are over: free the baseline's activations
+  if (dropInt8) {
     t = performance.now();
-    progress.start('INT8 model (again, for the evaluations)', n, 'samples');
-    int8 = new ModelCache(int8Model, await runAll(int8Model, o.samples, () => progress.tick()));
-    progress.end();
+    await samplesStep('INT8 model (again, for the evaluations)', { kind: 'rebuild-int8' });
     stats.int8Ms += performance.now() - t;
     log(`the INT8 cache was dropped during the trials (memory) and rebuilt: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  const int8Cache = int8;
 
   // steps 7-9: selection, evaluation on the INT8 cache, budget increase
   t = performance.now();
@@ -242,12 +290,9 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   const tuned: Calibration = { rows, ...(o.calibration.asymOps ? { asymOps: o.calibration.asymOps } : {}) };
   const graph = topGraph(o.module);
   const evaluate = async (set: readonly string[]): Promise<number> => {
-    const model = lower({ mode: 'INT8', calibration: tuned, quantizeTable: qtable(set) });
-    const r = await coneScore(model, int8Cache, reference, { compare });
-    stats.sessionMs += r.sessionMs;
-    stats.coneMs += r.runMs;
+    const cos = await score({ mode: 'INT8', calibration: tuned, quantizeTable: qtable(set) }, 'int8');
     stats.evaluations++;
-    return r.cos;
+    return cos;
   };
   const first = selectFloatLayers(layers, maxFloatLayers, graph);
   for (const l of first.lines) log(l);
@@ -271,12 +316,6 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
     ...base, outcome: 'searched', mixCos: chosen.cos, floatLayers: [...new Set(chosen.layers)], layers, rows,
     candidates: { all: cands.all.length, quant: cands.quant.length, search: cands.search.length }, evaluations, ...(lastEvaluated ? { lastEvaluated } : {}),
   };
-}
-
-function cacheBytes(c: ModelCache): number {
-  let b = 0;
-  for (const m of c.acts) for (const a of m.values()) b += (a.data as { byteLength: number }).byteLength;
-  return b;
 }
 
 function topGraph(top: Module): TopGraph {

@@ -1,0 +1,1 @@
+export { runningSearchThreads, ShardedScorer, shardBounds, type ShardedScorerOptions } from './shard-pool.js';
