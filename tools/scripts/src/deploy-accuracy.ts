@@ -3,6 +3,7 @@
 // and the logits' cosine. The numbers issue #6's accuracy bars ask for.
 //   npx tsx --conditions=@tpu-quant/source tools/scripts/src/deploy-accuracy.ts \
 //     --mlir m/mobilenet_v2.mlir --table m/cali_table [--mode INT8] [--asymmetric] [--chip bm1684x] [--qtable q] [--from 0 --to 100]
+//     [--float_mlir m/original.mlir] (the float reference, when --mlir is a variant such as --bc's or --we's)
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { createSession } from '@tpu-quant/runtime';
 
 const { values: o } = parseArgs({
   options: {
-    mlir: { type: 'string' }, table: { type: 'string' }, mode: { type: 'string', default: 'INT8' },
+    mlir: { type: 'string' }, float_mlir: { type: 'string' }, table: { type: 'string' }, mode: { type: 'string', default: 'INT8' },
     chip: { type: 'string', default: 'bm1684x' }, asymmetric: { type: 'boolean', default: false }, qtable: { type: 'string' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '100' },
     assets: { type: 'string', default: join(import.meta.dirname, '../../../../shared/assets') },
   },
@@ -27,7 +28,7 @@ async function load(path: string): Promise<Module> {
   return m;
 }
 
-const float = await load(o.mlir);
+const float = await load(o.float_mlir ?? o.mlir);
 const lowered = await load(o.mlir);
 if (o.mode === 'INT8') {
   if (!o.table) throw new Error('--table is required for INT8');
