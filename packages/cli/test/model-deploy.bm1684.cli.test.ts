@@ -53,6 +53,8 @@ describe('model_deploy --processor bm1684', () => {
     // the verification ran, and failed as TPU-MLIR's npz compare would (module doc)
     expectUserError(r, 'E_VERIFY_FAILED');
     expect(r.stdout).toContain('npz compare FAILED.');
+    // the hint names the way out: mixed precision, searched for this processor
+    expect(r.stderr).toContain('--processor bm1684 --search search_qtable --quantize_table q');
     const [cos, euc] = minSimilarity(r.stdout);
     console.log(`mbv1 INT8 bm1684 vs top (chelsea.png): min cosine ${cos}, min euclidean ${euc}`);
 

@@ -86,6 +86,7 @@ describe('model_deploy INT8 bm1684x on MobileNetV1', () => {
     expectUserError(r, 'E_VERIFY_FAILED');
     expect(r.stdout).toContain('npz compare FAILED.');
     expect(r.stderr).toMatch(/beyond tolerance 0\.9999,0\.99/);
+    expect(r.stderr).toMatch(/hint: .*search_qtable/);
   }, 180_000);
 });
 

@@ -25,6 +25,8 @@ export interface VerifyContext {
   readonly compareAll: boolean;
   /** --fuse_preprocess: the raw uint8 inputs of the fused model (`<input>_raw`); the top run still gets the preprocessed image. */
   readonly rawInputs?: Map<string, NdArray>;
+  /** What to try when the tpu outputs miss the tolerance (e.g. INT8: mixed precision). */
+  readonly failHint?: string;
 }
 
 /** The inputs and outputs of the tpu run, kept for the stripped module's check. */
@@ -63,7 +65,7 @@ export async function verifyTpu(tpu: Module, cx: VerifyContext): Promise<TpuRun>
   const file = join(cx.outDir, `${cx.prefix}_tpu_outputs.npz`);
   await saveNpz(file, outputs);
   log(`tpu outputs saved to ${file}`);
-  compareOrFail(outputs, reference, { tolerance: cx.tolerance, excepts: cx.excepts, targetFile: file, referenceFile: refFile, what: 'tpu outputs differ from the top reference' });
+  compareOrFail(outputs, reference, { tolerance: cx.tolerance, excepts: cx.excepts, targetFile: file, referenceFile: refFile, what: 'tpu outputs differ from the top reference', ...(cx.failHint ? { hint: cx.failHint } : {}) });
   return { inputs: tpuInputs, outputs, file };
 }
 
@@ -95,7 +97,7 @@ export async function verifyModelFile(program: Module, tpu: TpuRun, cx: VerifyCo
 function compareOrFail(
   target: Map<string, NdArray>,
   reference: Map<string, NdArray>,
-  o: { tolerance: [number, number]; excepts: string[]; targetFile: string; referenceFile: string; what: string },
+  o: { tolerance: [number, number]; excepts: string[]; targetFile: string; referenceFile: string; what: string; hint?: string },
 ): void {
   const report = compareNpz(target, reference, { tolerance: o.tolerance, excepts: o.excepts, verbose: 2 });
   if (report.results.length === 0) {
@@ -103,7 +105,7 @@ function compareOrFail(
   }
   process.stdout.write(formatCompareReport(report, { verbose: 2, targetFile: o.targetFile, referenceFile: o.referenceFile }));
   if (!report.passed) {
-    throw new UserError('E_VERIFY_FAILED', `${o.what} beyond tolerance ${o.tolerance.join(',')}`, `see the comparison above; ${report.numFailed} of ${report.results.length} tensors failed`);
+    throw new UserError('E_VERIFY_FAILED', `${o.what} beyond tolerance ${o.tolerance.join(',')}`, `see the comparison above; ${report.numFailed} of ${report.results.length} tensors failed${o.hint ? `; ${o.hint}` : ''}`);
   }
 }
 

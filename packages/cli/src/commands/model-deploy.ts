@@ -187,6 +187,7 @@ export async function modelDeploy(flags: DeployFlags): Promise<void> {
     mlir: flags.mlir, testInput: flags.test_input ?? '', testReference: flags.test_reference, name, prefix, outDir, tolerance, excepts,
     compareAll: Boolean(flags.compare_all),
     ...(rawInputs ? { rawInputs } : {}),
+    ...(mode === 'INT8' ? { failHint: int8FailHint(processor, Boolean(qtable)) } : {}),
   };
   const tpuRun = validate ? await verifyTpu(module, cx) : undefined;
 
@@ -308,4 +309,16 @@ function log(line: string): void {
 
 function warn(line: string): void {
   process.stderr.write(`warning: ${line}\n`);
+}
+
+/**
+ * What to try when an INT8 model misses the tolerance: TPU-MLIR's answer is mixed precision, the
+ * layers INT8 hurts most kept float by a qtable (on BM1684, whose convs have one shift per layer,
+ * most models need one).
+ */
+function int8FailHint(processor: string, hasQtable: boolean): string {
+  const search = `run_calibration <mlir> --dataset <images> --processor ${processor} --search search_qtable --quantize_table q`;
+  return hasQtable
+    ? `keep more layers float: ${search} --max_float_layers <more>, then --quantize_table q`
+    : `keep the layers INT8 hurts most float: ${search} (or run_sensitive_layer, run_qtable), then deploy with --quantize_table q`;
 }
