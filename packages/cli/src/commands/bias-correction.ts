@@ -8,6 +8,7 @@ import { atomicWriteFile, UserError, type Module, type NdArray } from '@tpu-quan
 import { runBiasCorrection } from '@tpu-quant/mixprec';
 import { parseInteger } from '../flags.js';
 import { progressBar } from '../progress.js';
+import { searchWorkerSetup } from './sensitivity-common.js';
 import { writeWeightVariant } from './weight-variant.js';
 
 export interface BiasCorrectionContext {
@@ -24,6 +25,8 @@ export interface BiasCorrectionContext {
   readonly expectedCos: number;
   readonly minLayerCos: number;
   readonly globalCompareLayers?: string;
+  /** Worker threads the samples are split over (searchThreads: the cores by default; 1: this thread). */
+  readonly threads?: number;
   readonly out: (s: string) => void;
 }
 
@@ -55,6 +58,8 @@ export async function biasCorrectModel(ctx: BiasCorrectionContext): Promise<stri
     expectedCos: ctx.expectedCos,
     minLayerCos: ctx.minLayerCos,
     ...(ctx.globalCompareLayers ? { globalCompareLayers: ctx.globalCompareLayers } : {}),
+    ...(ctx.threads !== undefined ? { threads: ctx.threads } : {}),
+    workerSetup: searchWorkerSetup(),
     log: info,
     progress: progressBar(),
   });
@@ -75,8 +80,13 @@ export async function biasCorrectModel(ctx: BiasCorrectionContext): Promise<stri
     }
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  info(`time: reference ${s(r.stats.referenceMs)}, int8 ${s(r.stats.int8Ms)}, ${r.stats.lowerings} lowerings ${s(r.stats.lowerMs)}, cone runs ${s(r.stats.coneMs)}`);
+  info(`time: reference ${s(r.stats.referenceMs)}, int8 ${s(r.stats.int8Ms)}, ${r.stats.lowerings} lowerings ${s(r.stats.lowerMs)}, cone runs ${s(r.stats.coneMs)}; ${threadsNote(r.stats.threads)}`);
   info(`total time:${((performance.now() - t0) / 1000).toFixed(6)}`);
   await atomicWriteFile(join(ctx.outDir, 'Bias_Correction'), `${lines.join('\n')}\n`);
   return written;
+}
+
+/** The end of a time line: where the samples ran. */
+export function threadsNote(threads: number): string {
+  return threads === 1 ? '1 thread' : `samples over ${threads} threads (times summed over them)`;
 }

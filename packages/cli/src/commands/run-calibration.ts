@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { biasCorrectModel, parseSampleNum } from './bias-correction.js';
 import { checkSearchThresholdFlags, checkSearchValue, searchThresholdTables } from './search-threshold.js';
 import { searchQtableCommand, type SearchQtableFlags } from './search-qtable.js';
+import { searchThreads } from './sensitivity-common.js';
 import { qtableFloatMode, writeShapeOpsFile } from './shape-ops-file.js';
 import { writeWeightVariant } from './weight-variant.js';
 
@@ -84,7 +85,7 @@ export function registerRunCalibration(program: Command): void {
     .option('--debug_log', 'print per-tensor details while running')
     .option('--no_cache', 'do not read or write the statistics cache (.tpu-quant-cache beside the table)')
     .option('--backend <name>', 'executor backend of the statistics pass: wasm, js, or ort (onnxruntime-node, when installed)', 'wasm')
-    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1), auto-tune (this thread included; default: the cores from 4 cores on, else 1) and --search search_qtable, which splits its samples over them (default: the cores, at most one per sample; 1: no worker thread)')
+    .option('--threads <n>', 'threads for the model runs: the statistics pass (default 1), auto-tune (this thread included; default: the cores from 4 cores on, else 1), and --search search_qtable / search_threshold and --bc, which split their samples over them (default: the cores, at most one per sample; 1: no worker thread)')
     .action(async (mlirFile: string, flags: CalibrationFlags) => {
       await runCalibrationCommand(mlirFile, flags);
     });
@@ -100,7 +101,10 @@ async function runCalibrationCommand(mlirFile: string, flags: CalibrationFlags):
   if (searchThreshold) checkSearchThresholdFlags(flags);
   const extra = flags as CalibrationFlags & { bc_inference_num?: string; expected_cos?: string; min_layer_cos?: string };
   const bc = flags.bc
-    ? { sampleNum: parseSampleNum(extra.bc_inference_num ?? '30', 'bc_inference_num'), expectedCos: parseCosFlag(extra.expected_cos ?? '0.99', 'expected_cos'), minLayerCos: parseCosFlag(extra.min_layer_cos ?? '0.99', 'min_layer_cos') }
+    ? {
+      sampleNum: parseSampleNum(extra.bc_inference_num ?? '30', 'bc_inference_num'), expectedCos: parseCosFlag(extra.expected_cos ?? '0.99', 'expected_cos'), minLayerCos: parseCosFlag(extra.min_layer_cos ?? '0.99', 'min_layer_cos'),
+      threads: searchThreads(flags.threads),
+    }
     : undefined;
   const partQuantize = flags.part_quantize === undefined ? undefined : flags.part_quantize === true ? [] : (flags.part_quantize as string[]);
   if (partQuantize?.length === 1 && partQuantize[0] === 'custom_mode' && !flags.custom_operator?.length) {

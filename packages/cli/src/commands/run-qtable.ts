@@ -16,7 +16,8 @@ import { checkCompareLayers, formatLossTable, formatMixQtable, lossTableLines, p
 import { assertNotInput, parseCosFlag, parseInteger } from '../flags.js';
 import { loadMlirModule } from '../model-files.js';
 import { progressBar } from '../progress.js';
-import { biasCorrectModel } from './bias-correction.js';
+import { biasCorrectModel, threadsNote } from './bias-correction.js';
+import { searchThreads, searchWorkerSetup } from './sensitivity-common.js';
 
 interface QtableFlags {
   dataset?: string;
@@ -32,6 +33,7 @@ interface QtableFlags {
   loss_table: string;
   quantize_table: string;
   debug_cmd: string;
+  threads?: string;
 }
 
 export function registerRunQtable(program: Command): void {
@@ -52,6 +54,7 @@ export function registerRunQtable(program: Command): void {
     .option('--fp_type <t>', 'float type of the float layers: auto (the chip\'s: F16 on bm1684x, F32 on bm1684), F16, F32, BF16', 'auto')
     .option('--loss_table <file>', 'layer cos table (a bare name goes beside the qtable)', 'full_loss_table.txt')
     .option('--debug_cmd <cmds>', 'TPU-MLIR debug keys; run_bias_correction runs bias correction instead of the search (writes NAME_bc_weight.npz + NAME_bc.mlir beside -o, no qtable)', '')
+    .option('--threads <n>', 'worker threads the samples are split over (default: the cores, at most one per sample; 1: no worker thread)')
     .action(async (mlirFile: string, flags: QtableFlags) => {
       await runQtableCommand(mlirFile, flags);
     });
@@ -77,6 +80,7 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
   const expectedCos = parseCosFlag(flags.expected_cos, 'expected_cos');
   const minLayerCos = parseCosFlag(flags.min_layer_cos, 'min_layer_cos');
   const inputNum = parseInteger(flags.input_num, 'input_num');
+  const threads = searchThreads(flags.threads);
   if (inputNum < 0) throw new UserError('E_BAD_FLAG', `--input_num ${flags.input_num} must not be negative`, 'e.g. --input_num 10');
   if (!flags.dataset && !flags.data_list) throw new UserError('E_NO_DATA', 'run_qtable needs samples', 'give --dataset DIR or --data_list FILE');
   if (!existsSync(flags.calibration_table)) throw new UserError('E_CALIBRATION_TABLE', `calibration table ${flags.calibration_table} does not exist`, `make one with: tpu-quant run_calibration ${mlirFile} --dataset <images> -o <table>`);
@@ -100,7 +104,7 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
     const name = module.name ?? basename(mlirFile, extname(mlirFile));
     await biasCorrectModel({
       module, mlirFile, name, chip, outDir, samples: list, ...(inputNum > 0 ? { sampleNum: inputNum } : {}), rows: table.rows, asymOps: table.asymOps,
-      expectedCos, minLayerCos, globalCompareLayers: flags.global_compare_layers, out: (s) => process.stdout.write(`${s}\n`),
+      expectedCos, minLayerCos, globalCompareLayers: flags.global_compare_layers, threads, out: (s) => process.stdout.write(`${s}\n`),
     });
     return;
   }
@@ -112,10 +116,10 @@ async function runQtableCommand(mlirFile: string, flags: QtableFlags): Promise<v
 
   const r = await runQtable({
     module, chip, calibration: { rows: table.rows, asymOps: table.asymOps }, samples, expectedCos, minLayerCos,
-    fpType: flags.fp_type, globalCompareLayers: flags.global_compare_layers, log: info, progress: progressBar(),
+    fpType: flags.fp_type, globalCompareLayers: flags.global_compare_layers, threads, workerSetup: searchWorkerSetup(), log: info, progress: progressBar(),
   });
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const timing = `time: reference ${s(r.stats.referenceMs)}, int8 ${s(r.stats.int8Ms)}, search ${s(r.stats.searchMs)} (${r.stats.lowerings} lowerings ${s(r.stats.lowerMs)}, suffix runs ${s(r.stats.suffixMs)})`;
+  const timing = `time: reference ${s(r.stats.referenceMs)}, int8 ${s(r.stats.int8Ms)}, search ${s(r.stats.searchMs)} (${r.stats.lowerings} lowerings ${s(r.stats.lowerMs)}, suffix runs ${s(r.stats.suffixMs)}); ${threadsNote(r.stats.threads)}`;
   if (r.outcome !== 'no-need') {
     const head = { time: new Date(), sampleNumber: r.sampleNumber, chip, mixMode: r.mixMode };
     info('>>>run result:');

@@ -13,6 +13,8 @@ import { parseBenchmarkMethod, searchThreshold } from '@tpu-quant/mixprec';
 import { parseInteger } from '../flags.js';
 import { progressBar } from '../progress.js';
 import { VERSION } from '../version.js';
+import { threadsNote } from './bias-correction.js';
+import { searchThreads, searchWorkerSetup } from './sensitivity-common.js';
 
 /** The `--search` values run_calibration knows (`False` = plain calibration). */
 export const SEARCH_VALUES = ['False', 'search_threshold', 'search_qtable'] as const;
@@ -30,6 +32,8 @@ export interface SearchThresholdFlags {
   readonly fp_type?: string;
   readonly input_num?: string;
   readonly global_compare_layers?: string;
+  /** The model runs split their samples over this many worker threads (default the cores). */
+  readonly threads?: string;
 }
 
 export interface SearchThresholdContext {
@@ -47,6 +51,7 @@ export interface SearchThresholdContext {
 export function checkSearchThresholdFlags(flags: SearchThresholdFlags): void {
   parseBenchmarkMethod(flags.benchmark_method);
   inferenceNum(flags);
+  searchThreads(flags.threads);
 }
 
 function inferenceNum(flags: SearchThresholdFlags): number {
@@ -78,6 +83,8 @@ export async function searchThresholdTables(flags: SearchThresholdFlags, ctx: Se
     benchmarkMethod,
     fpType: flags.fp_type ?? 'auto',
     ...(flags.global_compare_layers ? { globalCompareLayers: flags.global_compare_layers } : {}),
+    threads: searchThreads(flags.threads),
+    workerSetup: searchWorkerSetup(),
     log: info,
     progress: progressBar(),
   });
@@ -99,7 +106,7 @@ export async function searchThresholdTables(flags: SearchThresholdFlags, ctx: Se
   await atomicWriteFile(table, texts.get(r.winner.name)!);
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   info(`search_threshold: ${r.winner.name} wins (${benchmarkMethod} ${r.winner.score.toFixed(6)}); wrote ${table}`);
-  info(`time: calibration ${s(r.stats.calibrationMs)}, float reference ${s(r.stats.referenceMs)}, INT8 models ${s(r.stats.int8Ms)} (lowering ${s(r.stats.lowerMs)})`);
+  info(`time: calibration ${s(r.stats.calibrationMs)}, float reference ${s(r.stats.referenceMs)}, INT8 models ${s(r.stats.int8Ms)} (lowering ${s(r.stats.lowerMs)}); ${threadsNote(r.stats.threads)}`);
   await atomicWriteFile(join(ctx.outDir, 'Search_Threshold'), `${lines.join('\n')}\n`);
   return { result: r.calibration, rows: r.winner.scoredRows, method: r.winner.name };
 }

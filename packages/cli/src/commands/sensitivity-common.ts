@@ -51,9 +51,12 @@ export function searchWorkerSetup(): string[] {
   return [import.meta.resolve('@tpu-quant/chip-bm168x')];
 }
 
-/** `--threads` for the search: the cores when not given (capped by the samples in the search). */
+/** `--threads` for the search: the cores when not given (capped by the samples in the search); refused below 1 before any work. */
 export function searchThreads(flag: string | undefined): number {
-  return flag === undefined ? availableParallelism() : parseInteger(flag, 'threads');
+  if (flag === undefined) return availableParallelism();
+  const n = parseInteger(flag, 'threads');
+  if (n < 1) throw new UserError('E_THREADS', `threads must be a positive integer, got ${n}`, 'e.g. --threads 2 (1: no worker threads)');
+  return n;
 }
 
 export interface MethodTablesRequest {

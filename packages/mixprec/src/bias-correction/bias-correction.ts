@@ -22,15 +22,18 @@
 // means over every axis but the channel axis, so Conv1d/Conv3d outputs work (upstream assumes 4-D
 // and fails on any other visited tensor); only convs are measured (upstream computes means of
 // every visited op and uses only the convs').
+//
+// The samples' work runs as steps (../sensitivity/scorer.ts: 'float-cache', 'int8', 'layer-cos'
+// with channel means, 'cone' with the corrected bias + 'adopt' / 'discard'), split over `threads`
+// worker threads when asked; cos values and channel-mean differences come back per sample and are
+// summed here in sample order, so the result is the single-thread one bit for bit.
 import { resolveMixFloatType, UserError, ndarray, type Module, type NdArray, type TensorType, type Type } from '@tpu-quant/ir';
-import { createSession } from '@tpu-quant/runtime';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
-import { checkLowering, lowerFresh, TopSource, type Calibration } from '../run-qtable/lowering.js';
-import { consumerNames, ModelCache, packRun, runAll, runPacked, typesOf } from '../run-qtable/model-state.js';
-import { cos01, weightedCos } from '../run-qtable/similarity.js';
-import { unpackTensor } from '../run-qtable/tensor-store.js';
-import { channelMeans } from './channel-mean.js';
+import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
+import { consumerNames } from '../run-qtable/model-state.js';
+import { openScorer, shardThreads } from '../shards/index.js';
+import { meanInOrder, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 
 export interface BiasCorrectionOptions {
   /** The top module with its weights; neither is modified. */
@@ -44,6 +47,10 @@ export interface BiasCorrectionOptions {
   readonly globalCompareLayers?: string;
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
+  /** Worker threads the samples are split over (1: this thread); as the sensitivity search's. */
+  readonly threads?: number;
+  /** Modules each worker imports first (the chip package); needed for threads > 1. */
+  readonly workerSetup?: readonly string[];
 }
 
 export interface BiasCorrectionTrial {
@@ -67,7 +74,8 @@ export interface BiasCorrectionResult {
   readonly weights: Map<string, NdArray>;
   /** The bias weights that changed. */
   readonly changed: string[];
-  readonly stats: { readonly lowerings: number; readonly lowerMs: number; readonly coneMs: number; readonly referenceMs: number; readonly int8Ms: number };
+  /** Times of work on worker threads are summed over them. */
+  readonly stats: { readonly lowerings: number; readonly lowerMs: number; readonly coneMs: number; readonly referenceMs: number; readonly int8Ms: number; readonly threads: number };
 }
 
 export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<BiasCorrectionResult> {
@@ -82,15 +90,8 @@ export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<Bi
   const compare = parseCompareLayers(opts.globalCompareLayers);
   if (compare) checkCompareLayers(opts.module, compare);
   const searchable = compare ? ancestorsOf(opts.module, compare.names) : undefined;
-  const stats = { lowerings: 0, lowerMs: 0, coneMs: 0, referenceMs: 0, int8Ms: 0 };
-  let source = new TopSource(opts.module);
-  const lower = (mode: string): Module => {
-    const t = performance.now();
-    const m = lowerFresh(source, chip, { mode, ...(mode === 'INT8' ? { calibration: opts.calibration } : {}) });
-    stats.lowerings++;
-    stats.lowerMs += performance.now() - t;
-    return m;
-  };
+  const threads = shardThreads(opts.threads, opts.workerSetup, n, 'bias correction');
+  const stats = { lowerings: 0, lowerMs: 0, coneMs: 0, referenceMs: 0, int8Ms: 0, threads };
   log('run_bias_correction start');
 
   // the convs that can be corrected: a bias weight of their own (a shared one would change
@@ -105,34 +106,57 @@ export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<Bi
     return !searchable || searchable.has(op.name);
   });
 
+  const source = new TopSource(opts.module);
+  const scorer = openScorer({
+    module: opts.module, source, chip, samples: opts.samples, threads, setup: opts.workerSetup ?? [], label: 'a bias correction thread',
+    ...(opts.globalCompareLayers !== undefined ? { globalCompareLayers: opts.globalCompareLayers } : {}),
+  });
+  try {
+    return await walk(opts, convs, { scorer, source, chip, referenceMode, stats, log, progress });
+  } finally {
+    await scorer.close();
+  }
+}
+
+interface WalkContext {
+  readonly scorer: SampleScorer;
+  readonly source: TopSource;
+  readonly chip: string;
+  readonly referenceMode: string;
+  readonly stats: { lowerings: number; lowerMs: number; coneMs: number; referenceMs: number; int8Ms: number; readonly threads: number };
+  readonly log: (line: string) => void;
+  readonly progress: ProgressSink;
+}
+
+async function walk(opts: BiasCorrectionOptions, convs: readonly Module['main']['ops'][number][], c: WalkContext): Promise<BiasCorrectionResult> {
+  const { scorer, referenceMode, stats, log, progress } = c;
+  const expectedCos = opts.expectedCos ?? 0.99;
+  const minLayerCos = opts.minLayerCos ?? 0.99;
+  const n = opts.samples.length;
+  const add = (r: StepResult): StepResult => {
+    stats.lowerings += r.lowerings;
+    stats.lowerMs += r.lowerMs;
+    return r;
+  };
+  const samplesStep = async (label: string, step: ScoreStep): Promise<StepResult> => {
+    progress.start(label, n, 'samples');
+    const r = add(await scorer.run(step, (k) => progress.tick(k)));
+    progress.end();
+    return r;
+  };
+
   // step 1: the float reference (conv outputs and compared tensors) and the INT8 model (everything)
   let t = performance.now();
   log(`run float mode: ${referenceMode}`);
-  const floatModel = lower(referenceMode);
-  // compared: the compare layers, else each lowered model's outputs (paired by position)
-  const outputsOf = (m: Module): readonly string[] => compare?.names ?? m.main.outputs.map((v) => v.name ?? '');
-  const refCompared = outputsOf(floatModel);
-  const keep = [...new Set([...convs.map((c) => c.name!), ...refCompared])];
-  progress.start(`float reference (${referenceMode})`, n, 'samples');
-  const ref = new ModelCache(floatModel, await capture(floatModel, opts.samples, keep, () => progress.tick()));
-  progress.end();
+  // the conv outputs, and the compared tensors: the compare layers, else each lowered model's outputs (paired by position)
+  await samplesStep(`float reference (${referenceMode})`, { kind: 'float-cache', mode: referenceMode, keep: convs.map((op) => op.name!) });
   stats.referenceMs = performance.now() - t;
   t = performance.now();
   log('run int8 mode: INT8');
-  const int8Model = lower('INT8');
-  progress.start('INT8 model', n, 'samples');
-  const cur = new ModelCache(int8Model, await runAll(int8Model, opts.samples, () => progress.tick()));
-  progress.end();
+  const int8Req: LowerRequest = { mode: 'INT8', calibration: opts.calibration };
+  const int8Run = await samplesStep('INT8 model', { kind: 'int8', req: int8Req });
   stats.int8Ms = performance.now() - t;
-
-  const compared = outputsOf(int8Model);
-  const reference = Array.from({ length: n }, (_, s) => refCompared.map((name) => ref.f32(s, name)!));
-  const outputsCosOf = (get: (s: number, name: string) => NdArray): number => {
-    let c = 0;
-    for (let s = 0; s < n; s++) c += weightedCos(compared.map((name) => get(s, name)), reference[s]!, compare?.rates);
-    return c / n;
-  };
-  const allInt8Cos = outputsCosOf((s, name) => cur.f32(s, name)!);
+  const allInt8Cos = meanInOrder(int8Run.cos);
   log(`all_int8_cos=${allInt8Cos}`);
   let weights = new Map(opts.module.weights);
   const base = { referenceMode, sampleNumber: n, allInt8Cos, stats };
@@ -141,7 +165,14 @@ export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<Bi
     return { ...base, outcome: 'no-need', bestCos: allInt8Cos, trials: [], weights, changed: [] };
   }
 
-  // step 2: the walk
+  // step 2: the walk (the INT8 model's ops: the scorer's model in this thread, else one more lowering)
+  let int8Model: Module | undefined = scorer.int8Model;
+  if (!int8Model) {
+    const tl = performance.now();
+    int8Model = lowerFresh(c.source, c.chip, int8Req);
+    stats.lowerings++;
+    stats.lowerMs += performance.now() - tl;
+  }
   const int8Ops = new Set(int8Model.main.ops.map((op) => op.name));
   const trials: BiasCorrectionTrial[] = [];
   const changed: string[] = [];
@@ -152,18 +183,11 @@ export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<Bi
     progress.tick();
     const name = conv.name!;
     if (!int8Ops.has(name)) continue;
-    let oldCos = 0;
     const diff = new Float64Array(channelsOf(conv.results[0]!.type));
-    for (let s = 0; s < n; s++) {
-      const a = cur.f32(s, name)!;
-      const b = ref.f32(s, name)!;
-      oldCos += cos01(a.data as ArrayLike<number>, b.data as ArrayLike<number>);
-      if (diff.length > 0) {
-        const [ma, mb] = [channelMeans(a), channelMeans(b)];
-        for (let c = 0; c < diff.length; c++) diff[c]! += (mb[c]! - ma[c]!) / n;
-      }
-    }
-    oldCos /= n;
+    const measured = await scorer.run({ kind: 'layer-cos', name, channelDiff: diff.length > 0 });
+    const oldCos = meanInOrder(measured.cos);
+    // diff[c] = Σ_s (float − INT8 channel mean) / n, in sample order
+    for (const d of measured.channelDiff ?? []) for (let ch = 0; ch < diff.length; ch++) diff[ch]! += d[ch]! / n;
     if (oldCos >= minLayerCos) continue;
     const biasName = conv.operands[2]!.name!;
     const bias = weights.get(biasName)!;
@@ -171,26 +195,22 @@ export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<Bi
       log(`op:${name} skipped: bias ${biasName} has ${bias.data.length} values for ${diff.length} channels`);
       continue;
     }
-    const corrected = Float32Array.from(bias.data as ArrayLike<number>, (v, c) => v + diff[c]!);
-    const trialWeights = new Map(weights).set(biasName, ndarray('f32', [...bias.shape], corrected));
-    const prevSource = source;
-    const m = source.fresh();
-    m.weights = trialWeights;
-    source = new TopSource(m);
-    const mixed = lower('INT8');
-    const tc = performance.now();
-    const { cones, layerCos, outputsCos } = await runCone(mixed, name, cur, n, compared, reference, ref, compare?.rates);
-    stats.coneMs += performance.now() - tc;
+    const corrected = ndarray('f32', [...bias.shape], Float32Array.from(bias.data as ArrayLike<number>, (v, ch) => v + diff[ch]!));
+    const trialWeights = new Map(weights).set(biasName, corrected);
+    const cone = add(await scorer.run({ kind: 'cone', req: int8Req, outputs: 'int8', from: [name], layer: name, bias: { name: biasName, value: corrected } }));
+    stats.coneMs += cone.sessionMs + cone.coneMs;
+    const layerCos = meanInOrder(cone.layerCos!);
+    const outputsCos = meanInOrder(cone.cos);
     const applied = !(outputsCos < best || layerCos < oldCos);
     trials.push({ op: name, bias: biasName, oldLayerCos: oldCos, layerCos, outputsCos, applied });
     log(`op:${name} bias correction ${applied ? 'applied' : 'revocation'}, layer_cos:${layerCos.toFixed(6)}, outputs_cos:${outputsCos.toFixed(6)} (old layer_cos:${oldCos.toFixed(6)})`);
     if (applied) {
-      cur.adopt(mixed, cones);
+      await scorer.run({ kind: 'adopt' });
       weights = trialWeights;
       if (!changed.includes(biasName)) changed.push(biasName);
       best = outputsCos;
     } else {
-      source = prevSource;
+      await scorer.run({ kind: 'discard' });
     }
     if (best > expectedCos) {
       outcome = 'success';
@@ -200,50 +220,6 @@ export async function runBiasCorrection(opts: BiasCorrectionOptions): Promise<Bi
   }
   progress.end();
   return { ...base, outcome, bestCos: best, trials, weights, changed };
-}
-
-/** The cone below `conv` in the re-lowered model, per sample, from the cache; its layer and outputs cos. */
-async function runCone(
-  mixed: Module, conv: string, cur: ModelCache, n: number, compared: readonly string[], reference: readonly NdArray[][], ref: ModelCache, rates?: readonly number[],
-): Promise<{ cones: Map<string, NdArray>[]; layerCos: number; outputsCos: number }> {
-  const session = await createSession(mixed);
-  const types = typesOf(mixed);
-  const cones: Map<string, NdArray>[] = [];
-  let layerCos = 0;
-  let outputsCos = 0;
-  try {
-    for (let s = 0; s < n; s++) {
-      const cone = await runPacked(session, types, { roots: [conv], cached: cur.acts[s]! });
-      cones.push(cone);
-      const read = (name: string): NdArray => {
-        const a = cone.get(name) ?? cur.acts[s]!.get(name);
-        if (!a) throw new Error(`bias correction: no tensor ${name} in sample ${s}`);
-        return unpackTensor(a, types.get(name) ?? cur.types.get(name));
-      };
-      layerCos += cos01(read(conv).data as ArrayLike<number>, ref.f32(s, conv)!.data as ArrayLike<number>);
-      outputsCos += weightedCos(compared.map(read), reference[s]!, rates);
-    }
-  } finally {
-    await session.dispose();
-  }
-  return { cones, layerCos: layerCos / n, outputsCos: outputsCos / n };
-}
-
-/** Every sample through `module`, keeping only `names` (packed by the module's types). */
-async function capture(module: Module, samples: readonly ReadonlyMap<string, NdArray>[], names: readonly string[], onSample: () => void): Promise<Map<string, NdArray>[]> {
-  const session = await createSession(module);
-  const types = typesOf(module);
-  try {
-    const acts: Map<string, NdArray>[] = [];
-    for (const inputs of samples) {
-      const r = await session.run(new Map(inputs), { capture: names });
-      acts.push(packRun(types, new Map([...r.tensors, ...r.outputs])));
-      onSample();
-    }
-    return acts;
-  } finally {
-    await session.dispose();
-  }
 }
 
 /** The channel count (axis 1) of a conv result; 0 when it has no channel axis. */

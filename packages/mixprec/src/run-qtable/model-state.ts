@@ -140,3 +140,20 @@ export async function runAll(module: Module, samples: readonly ReadonlyMap<strin
     await session.dispose();
   }
 }
+
+/** Every sample through `module`, keeping only `names` (packed by the module's types). */
+export async function runCaptured(module: Module, samples: readonly ReadonlyMap<string, NdArray>[], names: readonly string[], onSample?: () => void): Promise<Map<string, NdArray>[]> {
+  const session = await createSession(module);
+  const types = typesOf(module);
+  try {
+    const acts: Map<string, NdArray>[] = [];
+    for (const inputs of samples) {
+      const r = await session.run(new Map(inputs), { capture: names });
+      acts.push(packRun(types, new Map([...r.tensors, ...r.outputs])));
+      onSample?.();
+    }
+    return acts;
+  } finally {
+    await session.dispose();
+  }
+}

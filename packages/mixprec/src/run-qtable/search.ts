@@ -21,14 +21,17 @@
 // - the qtable lists each layer once; "mix model outputs_cos" is the cos of the model the qtable
 //   describes (upstream prints the last evaluated cos, which after a revert is not that model's);
 // - no graphviz log and no tensor_diff_fp32_vs_int8 directory.
-import { resolveMixFloatType, UserError, type Module, type NdArray, type TensorType } from '@tpu-quant/ir';
-import { createSession } from '@tpu-quant/runtime';
+// The samples' work runs as steps (../sensitivity/scorer.ts: 'float-cache', 'int8', 'layer-cos',
+// 'cone' + 'adopt' / 'discard'), split over `threads` worker threads when asked, each owning its
+// shard's caches; every cos is summed here from per-sample values in sample order, so the result
+// is the single-thread one bit for bit.
+import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
+import { openScorer, shardThreads } from '../shards/index.js';
+import { meanInOrder, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
-import { checkLowering, lowerFresh, TopSource, type Calibration } from './lowering.js';
-import { changedOps, consumerNames, ModelCache, runAll, runPacked, typesOf } from './model-state.js';
-import { cos01, weightedCos } from './similarity.js';
-import { unpackTensor } from './tensor-store.js';
+import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from './lowering.js';
+import { consumerNames } from './model-state.js';
 
 export interface RunQtableOptions {
   /** The top module (TOP_F32, as model_transform writes it) with its weights; not modified. */
@@ -46,6 +49,10 @@ export interface RunQtableOptions {
   /** Info lines (TPU-MLIR's print_info). */
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
+  /** Worker threads the samples are split over (1: this thread); as the sensitivity search's. */
+  readonly threads?: number;
+  /** Modules each worker imports first (the chip package); needed for threads > 1. */
+  readonly workerSetup?: readonly string[];
 }
 
 export type RunQtableOutcome = 'no-need' | 'success' | 'fail' | 'searched';
@@ -65,14 +72,13 @@ export interface RunQtableResult {
   /** (op, layer cos) in visiting order. */
   readonly layerCos: [string, number][];
   readonly maxFloatLayers: number;
-  readonly stats: { readonly lowerings: number; readonly lowerMs: number; readonly suffixMs: number; readonly referenceMs: number; readonly int8Ms: number; readonly searchMs: number };
+  /** Times of work on worker threads are summed over them. */
+  readonly stats: { readonly lowerings: number; readonly lowerMs: number; readonly suffixMs: number; readonly referenceMs: number; readonly int8Ms: number; readonly searchMs: number; readonly threads: number };
 }
 
 export async function runQtable(opts: RunQtableOptions): Promise<RunQtableResult> {
   const log = opts.log ?? (() => {});
   const progress = opts.progress ?? NO_PROGRESS;
-  const expectedCos = opts.expectedCos ?? 0.99;
-  const minLayerCos = opts.minLayerCos ?? 0.99;
   const chip = checkLowering(opts.chip).name;
   const mixMode = resolveMixFloatType(chip, opts.fpType);
   const referenceMode = resolveMixFloatType(chip, 'auto');
@@ -81,41 +87,60 @@ export async function runQtable(opts: RunQtableOptions): Promise<RunQtableResult
   if (compare) checkCompareLayers(opts.module, compare);
   const searchable = compare ? ancestorsOf(opts.module, compare.names) : undefined;
   const n = opts.samples.length;
+  const threads = shardThreads(opts.threads, opts.workerSetup, n, 'run_qtable');
   const source = new TopSource(opts.module);
-  const stats = { lowerings: 0, lowerMs: 0, suffixMs: 0, referenceMs: 0, int8Ms: 0, searchMs: 0 };
-  const lower = (req: Parameters<typeof lowerFresh>[2]): Module => {
-    const t = performance.now();
-    const m = lowerFresh(source, chip, req);
-    stats.lowerings++;
-    stats.lowerMs += performance.now() - t;
-    return m;
+  const scorer = openScorer({
+    module: opts.module, source, chip, samples: opts.samples, threads, setup: opts.workerSetup ?? [], label: 'a run_qtable thread',
+    ...(opts.globalCompareLayers !== undefined ? { globalCompareLayers: opts.globalCompareLayers } : {}),
+  });
+  try {
+    return await search(opts, { scorer, source, chip, mixMode, referenceMode, searchable, threads, log, progress });
+  } finally {
+    await scorer.close();
+  }
+}
+
+interface SearchContext {
+  readonly scorer: SampleScorer;
+  readonly source: TopSource;
+  readonly chip: string;
+  readonly mixMode: string;
+  readonly referenceMode: string;
+  readonly searchable: ReadonlySet<string> | undefined;
+  readonly threads: number;
+  readonly log: (line: string) => void;
+  readonly progress: ProgressSink;
+}
+
+async function search(opts: RunQtableOptions, c: SearchContext): Promise<RunQtableResult> {
+  const { scorer, mixMode, referenceMode, searchable, log, progress } = c;
+  const expectedCos = opts.expectedCos ?? 0.99;
+  const minLayerCos = opts.minLayerCos ?? 0.99;
+  const n = opts.samples.length;
+  const stats = { lowerings: 0, lowerMs: 0, suffixMs: 0, referenceMs: 0, int8Ms: 0, searchMs: 0, threads: c.threads };
+  const add = (r: StepResult): StepResult => {
+    stats.lowerings += r.lowerings;
+    stats.lowerMs += r.lowerMs;
+    return r;
+  };
+  const samplesStep = async (label: string, step: ScoreStep): Promise<StepResult> => {
+    progress.start(label, n, 'samples');
+    const r = add(await scorer.run(step, (k) => progress.tick(k)));
+    progress.end();
+    return r;
   };
 
   // step 2: the float reference and the INT8 model, every activation cached
   let t = performance.now();
   log(`run float mode: ${referenceMode}`);
-  const floatModel = lower({ mode: referenceMode });
-  progress.start(`float reference (${referenceMode})`, n, 'samples');
-  const ref = new ModelCache(floatModel, await runAll(floatModel, opts.samples, () => progress.tick()));
-  progress.end();
+  await samplesStep(`float reference (${referenceMode})`, { kind: 'float-cache', mode: referenceMode });
   stats.referenceMs = performance.now() - t;
   t = performance.now();
   log('run int8 mode: INT8');
-  const int8Model = lower({ mode: 'INT8', calibration: opts.calibration });
-  progress.start('INT8 model', n, 'samples');
-  const cur = new ModelCache(int8Model, await runAll(int8Model, opts.samples, () => progress.tick()));
-  progress.end();
+  const int8Req: LowerRequest = { mode: 'INT8', calibration: opts.calibration };
+  const int8Run = await samplesStep('INT8 model', { kind: 'int8', req: int8Req });
   stats.int8Ms = performance.now() - t;
-
-  const compared = (c: ModelCache, s: number, cone?: ReadonlyMap<string, NdArray>, types = c.types): NdArray[] => {
-    if (!compare) return c.module.main.outputs.map((v) => tensorF32(v.name ?? '', s, c, cone, types));
-    return compare.names.map((name) => tensorF32(name, s, c, cone, types));
-  };
-  const reference = Array.from({ length: n }, (_, s) => (compare ? compare.names.map((name) => ref.f32(s, name)!) : ref.outputs(s)));
-  const rates = compare?.rates;
-  let allInt8Cos = 0;
-  for (let s = 0; s < n; s++) allInt8Cos += weightedCos(compared(cur, s), reference[s]!, rates);
-  allInt8Cos /= n;
+  const allInt8Cos = meanInOrder(int8Run.cos);
   log(`all_int8_cos=${allInt8Cos}`);
   const base = { mixMode, referenceMode, sampleNumber: n, allInt8Cos, stats };
   if (allInt8Cos > expectedCos) {
@@ -123,8 +148,15 @@ export async function runQtable(opts: RunQtableOptions): Promise<RunQtableResult
     return { ...base, outcome: 'no-need', mixCos: allInt8Cos, floatLayers: [], layerCos: [], maxFloatLayers: 0 };
   }
 
-  // step 3: the walk
+  // step 3: the walk (the INT8 model's consumers: the scorer's model in this thread, else one more lowering)
   t = performance.now();
+  let int8Model: Module | undefined = scorer.int8Model;
+  if (!int8Model) {
+    const tl = performance.now();
+    int8Model = lowerFresh(c.source, c.chip, int8Req);
+    stats.lowerings++;
+    stats.lowerMs += performance.now() - tl;
+  }
   const top = opts.module.main.ops.filter((op) => op.type !== 'top.Weight' && op.type !== 'top.None' && op.type !== 'func.return');
   const maxFloatLayers = Math.floor(top.length / 4);
   const topConsumers = consumerNames(opts.module);
@@ -140,71 +172,42 @@ export async function runQtable(opts: RunQtableOptions): Promise<RunQtableResult
     if (name === undefined || op.type === 'top.Input' || floatList.includes(name)) continue;
     if (!(int8Consumers.get(name) ?? []).some((c) => !floatList.includes(c))) continue;
     if (searchable && !searchable.has(name)) continue;
-    let cos = 0;
-    for (let s = 0; s < n; s++) {
-      const a = cur.f32(s, name);
-      const b = ref.f32(s, name);
-      if (!a || !b) throw new Error(`run_qtable: tensor ${name} is missing from the ${a ? 'float' : 'INT8'} model's activations`);
-      cos += cos01(a.data as ArrayLike<number>, b.data as ArrayLike<number>);
-    }
-    cos /= n;
+    const cos = meanInOrder((await scorer.run({ kind: 'layer-cos', name })).cos);
     layerCos.push([name, cos]);
     if (cos >= minLayerCos) continue;
 
     const next = topConsumers.get(name) ?? [];
     floatList.push(name, ...next);
     log(`layer ${name} cos:${cos.toFixed(6)} < min_layer_cos, set ${mixMode} to ${[name, ...next].join(',')}`);
-    const mixed = lower({ mode: 'INT8', calibration: opts.calibration, quantizeTable: new Map(floatList.map((l) => [l, mixMode])) });
-    const ts = performance.now();
-    const roots = changedOps(mixed, cur.sigs);
-    const session = await createSession(mixed);
-    const mixedTypes = typesOf(mixed);
-    const cones: Map<string, NdArray>[] = [];
-    let outputsCos = 0;
-    try {
-      for (let s = 0; s < n; s++) {
-        const cone = roots.length > 0 ? await runPacked(session, mixedTypes, { roots, cached: cur.acts[s]! }) : new Map<string, NdArray>();
-        cones.push(cone);
-        const outs = compare ? compare.names : mixed.main.outputs.map((v) => v.name ?? '');
-        const test = outs.map((o) => tensorF32(o, s, cur, cone, mixedTypes));
-        outputsCos += weightedCos(test, reference[s]!, rates);
-      }
-    } finally {
-      await session.dispose();
-    }
-    outputsCos /= n;
-    stats.suffixMs += performance.now() - ts;
-    log(`current output cos:${outputsCos.toFixed(6)} (${roots.length} ops re-run from)`);
+    const cone = add(await scorer.run({ kind: 'cone', req: { mode: 'INT8', calibration: opts.calibration, quantizeTable: new Map(floatList.map((l) => [l, mixMode])) }, outputs: 'mixed' }));
+    const outputsCos = meanInOrder(cone.cos);
+    stats.suffixMs += cone.sessionMs + cone.coneMs;
+    log(`current output cos:${outputsCos.toFixed(6)} (${cone.roots} ops re-run from)`);
     if (outputsCos > expectedCos) {
-      cur.adopt(mixed, cones);
+      await scorer.run({ kind: 'adopt' });
       mixCos = outputsCos;
       outcome = 'success';
       log(`job success, current cos is higher than expected_cos:${expectedCos}`);
       break;
     }
     if (floatList.length > maxFloatLayers) {
+      await scorer.run({ kind: 'discard' });
       mixCos = outputsCos;
       outcome = 'fail';
       log(`job fail, the number of layers of ${mixMode} exceeded the maximum`);
       break;
     }
     if (outputsCos < allInt8Cos) {
+      await scorer.run({ kind: 'discard' });
       floatList.splice(floatList.length - next.length - 1, next.length + 1);
       log(`meet outputs_cos:${outputsCos.toFixed(6)} < all_int8_cos:${allInt8Cos.toFixed(6)}, ${name} reverted`);
       continue;
     }
-    cur.adopt(mixed, cones);
+    await scorer.run({ kind: 'adopt' });
     mixCos = outputsCos;
   }
   progress.end();
   stats.searchMs = performance.now() - t;
   const floatLayers = [...new Set(floatList)];
   return { ...base, outcome, mixCos, floatLayers, layerCos, maxFloatLayers };
-}
-
-/** Tensor `name` of sample `s` as f32: from the cone run when it has it, else from the cache. */
-function tensorF32(name: string, s: number, c: ModelCache, cone: ReadonlyMap<string, NdArray> | undefined, types: ReadonlyMap<string, TensorType>): NdArray {
-  const a = cone?.get(name) ?? c.acts[s]!.get(name);
-  if (!a) throw new Error(`run_qtable: no tensor ${name} in sample ${s}`);
-  return unpackTensor(a, types.get(name) ?? c.types.get(name));
 }

@@ -43,11 +43,19 @@ export function snrLoss(test: readonly NdArray[], ref: readonly NdArray[], rates
 /** One model's score over the samples (`outputs[s]` against `reference[s]`). */
 export function benchmarkScore(method: BenchmarkMethod, outputs: readonly (readonly NdArray[])[], reference: readonly (readonly NdArray[])[], rates?: readonly number[]): number {
   if (outputs.length === 0) throw new RangeError('benchmarkScore: no samples');
+  return scoreOfSamples(method, outputs.map((o, s) => sampleValue(method, o, reference[s]!, rates)));
+}
+
+/** One sample's value: its rate-weighted cos01 (cos) or its SNR loss (snr). */
+export function sampleValue(method: BenchmarkMethod, outputs: readonly NdArray[], reference: readonly NdArray[], rates?: readonly number[]): number {
+  return method === 'cos' ? weightedCos(outputs, reference, rates) : snrLoss(outputs, reference, rates);
+}
+
+/** The score from the per-sample values, summed in sample order: the mean (cos), 1 − the mean (snr). */
+export function scoreOfSamples(method: BenchmarkMethod, values: readonly number[]): number {
   let acc = 0;
-  outputs.forEach((o, s) => {
-    acc += method === 'cos' ? weightedCos(o, reference[s]!, rates) : snrLoss(o, reference[s]!, rates);
-  });
-  const mean = acc / outputs.length;
+  for (const v of values) acc += v;
+  const mean = acc / values.length;
   return method === 'cos' ? mean : 1 - mean;
 }
 

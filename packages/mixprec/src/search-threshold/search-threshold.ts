@@ -9,13 +9,16 @@
 // 3. Per method: the INT8 model lowered with its table, run on the same samples, scored by cos
 //    (mean cos01) or snr (1 − mean SNR loss); the maximum wins, the first on ties.
 //
-// The tables themselves are written by the caller (the CLI), from `tables`.
+// The tables themselves are written by the caller (the CLI), from `tables`. Steps 2-3 run on the
+// samples as steps (../sensitivity/scorer.ts), split over `threads` worker threads when asked; each
+// score is summed from per-sample values in sample order, so it is the single-thread one exactly.
 import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, runCalibration, type CaliMethod, type CalibrationRequest, type CalibrationResult, type ProgressSink, type ThresholdRow } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
-import { checkLowering, lowerFresh, TopSource } from '../run-qtable/lowering.js';
-import { compareTensors } from './model-outputs.js';
-import { benchmarkScore, pickBest, type BenchmarkMethod } from './scores.js';
+import { checkLowering, TopSource } from '../run-qtable/lowering.js';
+import { openScorer, shardThreads } from '../shards/index.js';
+import type { SampleScorer, ScoreStep } from '../sensitivity/scorer.js';
+import { pickBest, scoreOfSamples, type BenchmarkMethod } from './scores.js';
 
 /** TPU-MLIR's method names, in its order (the order decides ties), and calib's methods. */
 export const SEARCH_METHODS: readonly { readonly name: string; readonly method: CaliMethod }[] = [
@@ -40,6 +43,10 @@ export interface SearchThresholdOptions {
   readonly globalCompareLayers?: string;
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
+  /** Worker threads the inference samples are split over (1: this thread); as the sensitivity search's. */
+  readonly threads?: number;
+  /** Modules each worker imports first (the chip package); needed for threads > 1. */
+  readonly workerSetup?: readonly string[];
 }
 
 export interface MethodTable {
@@ -64,7 +71,8 @@ export interface SearchThresholdResult {
   /** The statistics run (KL, untuned): sample number, warnings, timings, cache. */
   readonly calibration: CalibrationResult;
   readonly tuneNumber?: number;
-  readonly stats: { readonly calibrationMs: number; readonly referenceMs: number; readonly int8Ms: number; readonly lowerMs: number };
+  /** Times of work on worker threads are summed over them. */
+  readonly stats: { readonly calibrationMs: number; readonly referenceMs: number; readonly int8Ms: number; readonly lowerMs: number; readonly threads: number };
 }
 
 export async function searchThreshold(opts: SearchThresholdOptions): Promise<SearchThresholdResult> {
@@ -77,7 +85,8 @@ export async function searchThreshold(opts: SearchThresholdOptions): Promise<Sea
   if (compare) checkCompareLayers(opts.module, compare);
   const n = opts.inferenceSamples.length;
   if (n === 0) throw new UserError('E_DATA', 'search_threshold has no inference samples', 'give --inference_num of at least 1 and samples in --dataset / --data_list');
-  const stats = { calibrationMs: 0, referenceMs: 0, int8Ms: 0, lowerMs: 0 };
+  const threads = shardThreads(opts.threads, opts.workerSetup, n, 'search_threshold');
+  const stats = { calibrationMs: 0, referenceMs: 0, int8Ms: 0, lowerMs: 0, threads };
   log(`Quantization threshold calculation method: [${SEARCH_METHODS.map((m) => `'${m.name}'`).join(', ')}]`);
 
   // step 1: one statistics pass, four methods
@@ -102,36 +111,46 @@ export async function searchThreshold(opts: SearchThresholdOptions): Promise<Sea
   stats.calibrationMs = performance.now() - t;
 
   // step 2: the float reference
-  const source = new TopSource(opts.module);
-  const lower = (mode: string, rows?: readonly ThresholdRow[]): Module => {
-    const t0 = performance.now();
-    const m = lowerFresh(source, chip, { mode, ...(rows ? { calibration: { rows } } : {}) });
-    stats.lowerMs += performance.now() - t0;
-    return m;
-  };
-  t = performance.now();
-  log(`run float mode: ${referenceMode}`);
-  const names = compare?.names;
-  progress.start(`float reference (${referenceMode})`, n, 'samples');
-  const reference = await compareTensors(lower(referenceMode), opts.inferenceSamples, names, () => progress.tick());
-  progress.end();
-  stats.referenceMs = performance.now() - t;
-
-  // step 3: each method's INT8 model, scored
-  t = performance.now();
-  const scored: MethodTable[] = [];
-  for (const table of tables) {
-    log(`run int8 mode: ${table.name}${table.tunedRows ? ' (tuned)' : ''}`);
-    progress.start(`INT8 model, ${table.name}`, n, 'samples');
-    const outputs = await compareTensors(lower('INT8', table.scoredRows), opts.inferenceSamples, names, () => progress.tick());
-    progress.end();
-    const score = benchmarkScore(benchmarkMethod, outputs, reference, compare?.rates);
-    scored.push({ ...table, score });
+  const scorer = openScorer({
+    module: opts.module, source: new TopSource(opts.module), chip, samples: opts.inferenceSamples, threads, setup: opts.workerSetup ?? [], label: 'a search_threshold thread',
+    ...(opts.globalCompareLayers !== undefined ? { globalCompareLayers: opts.globalCompareLayers } : {}),
+  });
+  let scored: MethodTable[];
+  try {
+    scored = await scoreMethods(scorer, tables, { referenceMode, benchmarkMethod, n, stats, log, progress });
+  } finally {
+    await scorer.close();
   }
-  stats.int8Ms = performance.now() - t;
   const winner = pickBest(scored);
   log(`${benchmarkMethod} similarity scores: {${scored.map((s) => `'${s.name}': ${s.score}`).join(', ')}}`);
   log(`optimal_method_name: ${winner.name}, optimal_value: ${winner.score}`);
   log('success');
   return { tables: scored, winner, benchmarkMethod, referenceMode, inferenceNumber: n, calibration: first, ...(tuneNumber !== undefined ? { tuneNumber } : {}), stats };
+}
+
+/** Steps 2-3: the float reference, then each method's INT8 model scored against it. */
+async function scoreMethods(
+  scorer: SampleScorer, tables: readonly Omit<MethodTable, 'score'>[],
+  c: { readonly referenceMode: string; readonly benchmarkMethod: BenchmarkMethod; readonly n: number; readonly stats: { referenceMs: number; int8Ms: number; lowerMs: number }; readonly log: (line: string) => void; readonly progress: ProgressSink },
+): Promise<MethodTable[]> {
+  const run = async (label: string, step: ScoreStep): Promise<number[]> => {
+    c.progress.start(label, c.n, 'samples');
+    const r = await scorer.run(step, (k) => c.progress.tick(k));
+    c.progress.end();
+    c.stats.lowerMs += r.lowerMs;
+    return r.cos;
+  };
+  let t = performance.now();
+  c.log(`run float mode: ${c.referenceMode}`);
+  await run(`float reference (${c.referenceMode})`, { kind: 'outputs-reference', mode: c.referenceMode });
+  c.stats.referenceMs = performance.now() - t;
+  t = performance.now();
+  const scored: MethodTable[] = [];
+  for (const table of tables) {
+    c.log(`run int8 mode: ${table.name}${table.tunedRows ? ' (tuned)' : ''}`);
+    const values = await run(`INT8 model, ${table.name}`, { kind: 'outputs-score', req: { mode: 'INT8', calibration: { rows: table.scoredRows } }, metric: c.benchmarkMethod });
+    scored.push({ ...table, score: scoreOfSamples(c.benchmarkMethod, values) });
+  }
+  c.stats.int8Ms = performance.now() - t;
+  return scored;
 }

@@ -14,13 +14,12 @@
 // Every score is a mean over samples of a per-sample cos: with `threads` > 1 the samples are split
 // over worker threads (../shards), each owning its shard's caches; the per-sample values come back
 // and are summed here in sample order, so the result is the single-thread one bit for bit.
-import { availableParallelism } from 'node:os';
 import { pyFloatRepr, resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
 import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
-import { ShardedScorer } from '../shards/index.js';
+import { ShardedScorer, shardThreads } from '../shards/index.js';
 import { selectCandidates } from './candidates.js';
 import { meanInOrder, SampleEngine, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
 import { budgetSearch, pyList, selectFloatLayers, type Evaluation, type LayerLoss, type TopGraph } from './selection.js';
@@ -125,7 +124,7 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
   if (n === 0) throw new UserError('E_DATA', 'the search has no inference samples', 'give --dataset or --data_list and --inference_num > 0');
   const compare = parseCompareLayers(o.globalCompareLayers);
   if (compare) checkCompareLayers(o.module, compare);
-  const threads = searchThreads(o.threads, o.workerSetup, n);
+  const threads = shardThreads(o.threads, o.workerSetup, n);
   const stats: SearchStats = {
     threads, lowerings: 0, lowerMs: 0, trials: 0, reusedTrials: 0, sessionMs: 0, coneMs: 0, referenceMs: 0, int8Ms: 0, baselineMs: 0, trialsMs: 0, evaluationMs: 0, evaluations: 0,
     baselineCacheBytes: 0, int8CacheBytes: 0,
@@ -153,13 +152,6 @@ interface SearchContext {
   readonly progress: ProgressSink;
 }
 
-/** `threads` checked, defaulted (the cores when workers can be set up) and capped by the samples. */
-function searchThreads(threads: number | undefined, setup: readonly string[] | undefined, samples: number): number {
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`, 'e.g. --threads 2 (1: no worker threads)');
-  const k = Math.min(threads ?? (setup ? availableParallelism() : 1), samples);
-  if (k > 1 && !setup) throw new UserError('E_THREADS', 'the search\'s worker threads need workerSetup (the chip package to import)', 'pass workerSetup, or threads: 1');
-  return k;
-}
 
 async function search(o: SensitivitySearchOptions, c: SearchContext): Promise<SensitivitySearchResult> {
   const { scorer, source, chip, mixMode, referenceMode, compare, stats, log, progress } = c;

@@ -1,1 +1,1 @@
-export { runningSearchThreads, ShardedScorer, shardBounds, type ShardedScorerOptions } from './shard-pool.js';
+export { openScorer, runningSearchThreads, ShardedScorer, shardBounds, shardThreads, type ShardedScorerOptions } from './shard-pool.js';

@@ -1,12 +1,14 @@
-// The sensitivity search's samples split over worker threads: K workers, each owning one
-// contiguous shard of the samples (order kept) and its caches (shard-worker.ts). A step goes to
-// every worker; their per-sample values are joined in shard order, so the search's sums (and every
-// loss, tie and "first strict minimum") are those of the single-thread search. Timings are summed
-// over the workers, cache bytes too (the memory bound applies to the totals).
+// A search's samples split over worker threads: K workers, each owning one contiguous shard of the
+// samples (order kept) and its caches (shard-worker.ts). A step goes to every worker; their
+// per-sample values are joined in shard order, so the tool's sums (and every loss, tie and "first
+// strict minimum") are those of the single-thread run. Timings are summed over the workers, cache
+// bytes too (the memory bound applies to the totals).
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { printMlir, type Module, type NdArray } from '@tpu-quant/ir';
+import { printMlir, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { rebuildWorkerError, startWorker } from '@tpu-quant/runtime';
-import type { SampleScorer, ScoreStep, StepResult } from '../sensitivity/scorer.js';
+import { SampleEngine, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import type { TopSource } from '../run-qtable/lowering.js';
 import type { ShardInit, ShardReply, ShardRequest } from './protocol.js';
 
 export interface ShardedScorerOptions {
@@ -17,6 +19,24 @@ export interface ShardedScorerOptions {
   readonly threads: number;
   readonly setup: readonly string[];
   readonly globalCompareLayers?: string;
+  /** What a worker is called in its errors (default: a sensitivity search thread). */
+  readonly label?: string;
+}
+
+/** `threads` checked, defaulted (the cores when workers can be set up) and capped by the samples. */
+export function shardThreads(threads: number | undefined, setup: readonly string[] | undefined, samples: number, tool = 'the search'): number {
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`, 'e.g. --threads 2 (1: no worker threads)');
+  const k = Math.min(threads ?? (setup ? availableParallelism() : 1), samples);
+  if (k > 1 && !setup) throw new UserError('E_THREADS', `${tool}'s worker threads need workerSetup (the chip package to import)`, 'pass workerSetup, or threads: 1');
+  return k;
+}
+
+/** The steps' runner: on `threads` workers (> 1), else in this thread on `source`. */
+export function openScorer(o: ShardedScorerOptions & { readonly source: TopSource }): SampleScorer {
+  const compare = o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {};
+  return o.threads > 1
+    ? new ShardedScorer(o)
+    : new SampleEngine({ source: o.source, chip: o.chip, samples: o.samples, ...compare });
 }
 
 /** [start, end) of each of k contiguous shards of n samples, sizes differing by at most one. */
@@ -42,7 +62,7 @@ class ShardWorker {
   private failure: unknown;
   private closing = false;
 
-  constructor(readonly worker: Worker) {
+  constructor(readonly worker: Worker, private readonly label: string) {
     running++;
     worker.once('exit', () => running--);
     worker.on('message', (m: ShardReply) => {
@@ -51,10 +71,10 @@ class ShardWorker {
       if (m.kind === 'sample') return p.onSample?.();
       this.pending.delete(m.id);
       if (m.kind === 'done') p.resolve(m.result);
-      else p.reject(rebuildWorkerError(m.error, 'a sensitivity search thread'));
+      else p.reject(rebuildWorkerError(m.error, this.label));
     });
     worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => this.fail(new Error(`a sensitivity search thread exited with code ${code}`)));
+    worker.on('exit', (code) => this.fail(new Error(`${this.label} exited with code ${code}`)));
   }
 
   send(req: ShardRequest, onSample?: () => void): Promise<StepResult> {
@@ -95,7 +115,7 @@ export class ShardedScorer implements SampleScorer {
           samples: o.samples.slice(a, b).map((s) => [...s]),
           ...(o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {}),
         };
-        this.workers.push(new ShardWorker(startWorker(import.meta.url, 'shard-worker', init)));
+        this.workers.push(new ShardWorker(startWorker(import.meta.url, 'shard-worker', init), o.label ?? 'a sensitivity search thread'));
       }
     } catch (e) {
       void this.close();
@@ -111,8 +131,15 @@ export class ShardedScorer implements SampleScorer {
     const id = this.nextId++;
     const tick = onSamples ? () => onSamples(1) : undefined;
     const parts = await Promise.all(this.workers.map((w) => w.send({ id, step }, tick)));
+    const layerCos = parts.every((p) => p.layerCos) ? { layerCos: parts.flatMap((p) => p.layerCos!) } : {};
+    const channelDiff = parts.every((p) => p.channelDiff) ? { channelDiff: parts.flatMap((p) => p.channelDiff!) } : {};
+    // every worker ran the same model: the same roots
+    const roots = parts[0]!.roots !== undefined ? { roots: parts[0]!.roots } : {};
     return {
       cos: parts.flatMap((p) => p.cos),
+      ...layerCos,
+      ...channelDiff,
+      ...roots,
       bytes: parts.reduce((a, p) => a + p.bytes, 0),
       // one model lowered per worker: counted once, as the single-thread search counts it
       lowerings: Math.max(...parts.map((p) => p.lowerings)),
