@@ -33,7 +33,7 @@ import { ancestorsOf, checkCompareLayers, parseCompareLayers } from '../run-qtab
 import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
 import { openScorer, shardThreads } from '../shards/index.js';
-import { meanInOrder, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import { meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 
 export interface BiasCorrectionOptions {
   /** The top module with its weights; neither is modified. */
@@ -138,12 +138,7 @@ async function walk(opts: BiasCorrectionOptions, convs: readonly Module['main'][
     stats.lowerMs += r.lowerMs;
     return r;
   };
-  const samplesStep = async (label: string, step: ScoreStep): Promise<StepResult> => {
-    progress.start(label, n, 'samples');
-    const r = add(await scorer.run(step, (k) => progress.tick(k)));
-    progress.end();
-    return r;
-  };
+  const samplesStep = (label: string, step: ScoreStep): Promise<StepResult> => runSamplesStep(scorer, progress, n, label, step, add);
 
   // step 1: the float reference (conv outputs and compared tensors) and the INT8 model (everything)
   let t = performance.now();

@@ -28,7 +28,7 @@
 import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { openScorer, shardThreads } from '../shards/index.js';
-import { meanInOrder, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import { meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
 import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from './lowering.js';
 import { consumerNames } from './model-state.js';
@@ -123,12 +123,7 @@ async function search(opts: RunQtableOptions, c: SearchContext): Promise<RunQtab
     stats.lowerMs += r.lowerMs;
     return r;
   };
-  const samplesStep = async (label: string, step: ScoreStep): Promise<StepResult> => {
-    progress.start(label, n, 'samples');
-    const r = add(await scorer.run(step, (k) => progress.tick(k)));
-    progress.end();
-    return r;
-  };
+  const samplesStep = (label: string, step: ScoreStep): Promise<StepResult> => runSamplesStep(scorer, progress, n, label, step, add);
 
   // step 2: the float reference and the INT8 model, every activation cached
   let t = performance.now();

@@ -6,6 +6,7 @@
 // over threads (../shards) gives bit-identical results. SampleEngine runs the steps here, on one
 // list of samples; a shard worker runs the same engine on its share of them.
 import type { Module, NdArray } from '@tpu-quant/ir';
+import type { ProgressSink } from '@tpu-quant/calib';
 import { createSession } from '@tpu-quant/runtime';
 import { channelMeans } from '../bias-correction/channel-mean.js';
 import { parseCompareLayers, type CompareLayers } from '../run-qtable/compare-layers.js';
@@ -295,4 +296,16 @@ export function cacheBytes(c: ModelCache): number {
   let b = 0;
   for (const m of c.acts) for (const a of m.values()) b += (a.data as { byteLength: number }).byteLength;
   return b;
+}
+
+/** A step over every sample with a progress bar counting them; `book` adds its counts to the tool's stats. */
+export async function samplesStep(
+  scorer: SampleScorer, progress: ProgressSink, n: number, label: string, step: ScoreStep, book: (r: StepResult) => StepResult,
+): Promise<StepResult> {
+  progress.start(label, n, 'samples');
+  try {
+    return book(await scorer.run(step, (k) => progress.tick(k)));
+  } finally {
+    progress.end();
+  }
 }

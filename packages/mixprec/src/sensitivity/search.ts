@@ -19,9 +19,9 @@ import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
 import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
-import { ShardedScorer, shardThreads } from '../shards/index.js';
+import { openScorer, shardThreads } from '../shards/index.js';
 import { selectCandidates } from './candidates.js';
-import { meanInOrder, SampleEngine, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
+import { meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
 import { budgetSearch, pyList, selectFloatLayers, type Evaluation, type LayerLoss, type TopGraph } from './selection.js';
 
 /** One method's thresholds (its tuned table), by tensor name. */
@@ -130,9 +130,10 @@ export async function runSensitivitySearch(o: SensitivitySearchOptions): Promise
     baselineCacheBytes: 0, int8CacheBytes: 0,
   };
   const source = new TopSource(o.module);
-  const scorer: SampleScorer = threads > 1
-    ? new ShardedScorer({ module: o.module, chip, samples: o.samples, threads, setup: o.workerSetup ?? [], ...(o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {}) })
-    : new SampleEngine({ source, chip, samples: o.samples, ...(o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {}) });
+  const scorer = openScorer({
+    module: o.module, source, chip, samples: o.samples, threads, setup: o.workerSetup ?? [], label: 'a sensitivity search thread',
+    ...(o.globalCompareLayers !== undefined ? { globalCompareLayers: o.globalCompareLayers } : {}),
+  });
   try {
     return await search(o, { scorer, source, chip, mixMode, referenceMode, compare, stats, log, progress });
   } finally {
@@ -166,12 +167,7 @@ async function search(o: SensitivitySearchOptions, c: SearchContext): Promise<Se
     return r;
   };
   /** A per-sample step with its progress bar. */
-  const samplesStep = async (label: string, step: ScoreStep): Promise<StepResult> => {
-    progress.start(label, n, 'samples');
-    const r = add(await scorer.run(step, (k) => progress.tick(k)));
-    progress.end();
-    return r;
-  };
+  const samplesStep = (label: string, step: ScoreStep): Promise<StepResult> => runSamplesStep(scorer, progress, n, label, step, add);
   const qtable = (names: Iterable<string>) => new Map([...names].map((l) => [l, mixMode] as [string, string]));
 
   // step 4: the float reference (compared tensors only) and the INT8 model (every activation)
