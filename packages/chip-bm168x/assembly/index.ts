@@ -10,3 +10,8 @@ export function heapBase(): usize {
 export { chunkCols, conv2d } from './gemm';
 export { depthwise, depthwiseScratch } from './depthwise';
 export { matmul } from './matmul';
+export { lut } from './lut';
+export { maxPool, maxPoolScratch, planeSums } from './maxpool';
+export { quantize } from './quantize';
+export { addPair, dequantize, mulPair, requantAxis, scaleRun } from './eltwise8';
+export { roundBF16, roundF16 } from './round';

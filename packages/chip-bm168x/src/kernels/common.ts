@@ -7,6 +7,7 @@ import type { KernelContext } from '@tpu-quant/runtime';
 import { ROUND_RESULT_ATTR, roundBF16InPlace, roundF16InPlace, roundToBF16, roundToF16 } from '@tpu-quant/runtime';
 import { mulRightShiftRound, rightShiftRound, storageRange } from '../quant/rounding.js';
 import { quantParamsOfUniform, type QuantParams } from '../quant/scales.js';
+import { roundFloatWasm } from './wasm-eltwise8.js';
 
 /** Quant params of a value whose element type is `!quant.uniform` (per tensor); undefined for float. */
 export function quantOf(t: TensorType | undefined): QuantParams | undefined {
@@ -123,11 +124,16 @@ export const roundsInRuntime = (attrs: Op['attrs']): boolean => attrs.has(ROUND_
 
 /** Rounds `d` in place to the float type `name` (f16 / bf16); any other name leaves it as is. */
 export function roundFloatInPlace(name: string | undefined, d: Float32Array): void {
+  if (roundFloatWasm(name, d)) return; // the same rounding in wasm lanes (wasm-eltwise8.ts)
   if (name === 'f16') roundF16InPlace(d);
   else if (name === 'bf16') roundBF16InPlace(d);
 }
 
 export function roundFloat(name: string | undefined, shape: readonly number[], data: Float32Array): Float32Array {
+  if (name === 'f16' || name === 'bf16') {
+    const copy = data.slice();
+    if (roundFloatWasm(name, copy)) return copy; // the same rounding in wasm lanes
+  }
   if (name === 'f16') return roundToF16(ndarray('f32', shape, data)).data;
   if (name === 'bf16') return roundToBF16(ndarray('f32', shape, data)).data;
   return data;

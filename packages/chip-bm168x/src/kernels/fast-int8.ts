@@ -11,7 +11,9 @@
 //   every product stays an exact integer (mulShiftHalfUp's "safe" branch); past that, undefined:
 //   the js kernel runs (BigInt products);
 // - a group-1 Deconv whose sums stay below 2^24 runs the runtime's wasm f32 GEMM (exact there),
-//   others loop over taps in js; the int32 result is a fresh array, as the js kernel's.
+//   others loop over taps in js; the int32 result is a fresh array, as the js kernel's;
+// - the table lookups, Cast, the residual Add, Mul and RequantIntAxis run on the WebAssembly SIMD
+//   kernels of wasm-eltwise8.ts first where those take the data (same expressions, exact).
 // Results go to the session's pooled memory (`allocOut`) instead of a fresh array per run (large
 // fresh arrays cost more in garbage collection than the arithmetic).
 import type { NdArray, Value } from '@tpu-quant/ir';
@@ -23,6 +25,7 @@ import { mulRightShiftRound, rightShiftRound, storageRange } from '../quant/roun
 import { exactWeight, floatIn, floatNameOf, mulShiftHalfUp, operandData, operandQuant, outShapeOf, quantOf, reluBounds, roundFloatInPlace } from './common.js';
 import { convGeometry } from './conv2d.js';
 import { expandTo } from './fast-broadcast.js';
+import { addPairWasm, codeLookupWasm, dequantizeWasm, eltwiseWasmOn, lutWasm, mulPairWasm, quantizeWasm, requantAxisWasm } from './wasm-eltwise8.js';
 
 /** Bound under which every product and sum below is an exact double integer (margin under 2^53). */
 const SAFE = 2 ** 52;
@@ -62,9 +65,11 @@ function codeTable(f: (q: number) => number, into: Float64Array = new Float64Arr
 
 /**
  * out[i] = tab[x[i] + 128] while x[i] is an integer code in −128..255 (not −0: a float result may
- * tell it from +0); false at the first other value (out then partly written).
+ * tell it from +0); false at the first other value (out then partly written). The wasm lookup
+ * (wasm-eltwise8.ts) runs first; this loop where it declines.
  */
 function lookup(x: ArrayLike<number>, tab: Float64Array, out: Float32Array): boolean {
+  if (x instanceof Float32Array && codeLookupWasm(x, tab, out)) return true;
   for (let i = 0; i < x.length; i++) {
     const q = x[i]!;
     const k = q + 128;
@@ -122,6 +127,18 @@ export function mulShiftFast(ctx: KernelContext): NdArray | undefined {
   return out;
 }
 
+/**
+ * tpu.Lut (elementwise.ts lutKernel) on the wasm lookup; the js kernel where the table has not 256
+ * entries (it reports that), the tensor is small, or the lookup declines (|x| ≥ 2^31).
+ */
+export function lutFast(ctx: KernelContext): NdArray | undefined {
+  const x = operandData(ctx, 0).data;
+  const table = operandData(ctx, 1).data as Float32Array;
+  if (!(x instanceof Float32Array) || table.length !== 256 || !eltwiseWasmOn(x.length)) return undefined;
+  const out = allocOut(ctx, outShapeOf(ctx));
+  return lutWasm(x, table, out.data) ? out : jsInto(ctx, out);
+}
+
 /** INT8 tpu.AddConst: y = clamp(RightShiftRound((q − zx)·m + c, r, HalfUp) + zy), ReLU bounds (arith.ts). */
 export function addConstInt8Fast(ctx: KernelContext): NdArray | undefined {
   const a = addConstAttrs(ctx.op);
@@ -147,13 +164,19 @@ export function mulInt8Fast(ctx: KernelContext): NdArray | undefined {
   const shape = outShapeOf(ctx);
   const x0 = floatIn(ctx, 0);
   const x1 = floatIn(ctx, 1);
-  if (!(maxAbs(x0.data as Float32Array) * maxAbs(x1.data as Float32Array) * Math.abs(a.multiplier) <= SAFE)) return undefined;
-  const d0 = expandTo(x0, shape, 0);
-  const d1 = expandTo(x1, shape, 1);
   const [lo, hi] = reluBounds(outQ, a.do_relu, a.relu_limit);
   const zp = outQ.zeroPoint;
   const m = a.multiplier;
   const r = a.rshift;
+  // wasm f64 lanes (the loops' expressions below); their bound check on the maxima it reports
+  if (eltwiseWasmOn(shapeSize(shape))) {
+    const out = allocOut(ctx, shape);
+    const seen = mulPairWasm(expandTo(x0, shape, 0), expandTo(x1, shape, 1), m, r, zp, lo, hi, out.data);
+    if (seen) return seen[0] * seen[1] * Math.abs(m) <= SAFE ? out : jsInto(ctx, out);
+  }
+  if (!(maxAbs(x0.data as Float32Array) * maxAbs(x1.data as Float32Array) * Math.abs(m) <= SAFE)) return undefined;
+  const d0 = expandTo(x0, shape, 0);
+  const d1 = expandTo(x1, shape, 1);
   const out = allocOut(ctx, shape);
   const od = out.data;
   if (r > 0) {
@@ -186,6 +209,12 @@ export function addInt8Fast(ctx: KernelContext): NdArray | undefined {
   const inputs = ctx.inputs.map((_, i) => expandTo(floatIn(ctx, i), shape, i));
   const ms = inputs.map((_, i) => a.multipliers?.[i] ?? 1);
   const rs = inputs.map((_, i) => a.rshifts?.[i] ?? 0);
+  // the residual Add in wasm f64 lanes (addPair's expression below), when its bound check passes
+  if (inputs.length === 2 && rs[0]! > 0 && rs[1]! > 0) {
+    const term = (i: number) => ({ m: ms[i]!, half: 2 ** (rs[i]! - 1), scale: 2 ** -rs[i]! });
+    const seen = addPairWasm(inputs[0]!, inputs[1]!, term(0), term(1), zp, lo, hi, od);
+    if (seen && seen[0] * Math.abs(ms[0]!) <= SAFE && seen[1] * Math.abs(ms[1]!) <= SAFE) return out;
+  }
   // each input's term per code (mulShiftHalfUp: add.ts's value for it); integer sums are exact
   if (inputs.length === 2) {
     const t0 = codeTable((q) => mulShiftHalfUp(q, ms[0]!, rs[0]!), addTab0);
@@ -256,6 +285,7 @@ export function castFast(ctx: KernelContext): NdArray | undefined {
     const [lo, hi] = storageRange(outQ);
     const scale = outQ.scale;
     const zp = outQ.zeroPoint;
+    if (quantizeWasm(x, scale, zp, lo, hi, od)) return out; // the same expression in f64 lanes
     for (let i = 0; i < x.length; i++) {
       const v = x[i]! / scale;
       const t = Math.trunc(v);
@@ -270,6 +300,11 @@ export function castFast(ctx: KernelContext): NdArray | undefined {
   if (inQ) {
     const s = Math.fround(inQ.scale);
     const zp = inQ.zeroPoint;
+    // f32 lanes: S·(q − ZP) with an exact difference is the double product rounded once
+    if (dequantizeWasm(x, s, zp, od)) {
+      roundFloatInPlace(floatNameOf(ctx.outputTypes[0]), od);
+      return out;
+    }
     // the code's value as an f32, rounded to the float type: the same per code as per element
     const tab = codeTable((q) => Math.fround(s * (q - zp)))!;
     roundTable(floatNameOf(ctx.outputTypes[0]), tab);
@@ -340,9 +375,18 @@ export function requantIntAxisFast(ctx: KernelContext): NdArray | undefined {
   const inner = shapeSize(shape.slice(2));
   let maxM = 0;
   for (let ch = 0; ch < c; ch++) maxM = Math.max(maxM, Math.abs(quant[3 * ch]!));
-  if (!((maxAbs(x) + Math.abs(zx)) * maxM <= SAFE)) return undefined;
+  const mx = maxAbs(x);
+  if (!((mx + Math.abs(zx)) * maxM <= SAFE)) return undefined;
   const [lo, hi] = storageRange(outQ);
   const out = allocOut(ctx, shape);
+  // the inline rounding modes in wasm f64 lanes (requantModeLoop's expressions); an int32 input
+  // (the INT8 Deconv's) goes in as f32, exact while |x| ≤ 2^24
+  const asF32 = x instanceof Float32Array || (x instanceof Int32Array && mx <= 2 ** 24);
+  if ((a.round_mode === 'HalfUp' || a.round_mode === 'HalfAwayFromZero') && asF32) {
+    const per = (j: number): number[] => Array.from({ length: c }, (_, ch) => quant[3 * ch + j]!);
+    const shifts = per(1).map((v) => -v);
+    if (requantAxisWasm(x, inner, c, per(0), shifts, per(2), zx, a.round_mode === 'HalfAwayFromZero', lo, hi, out.data)) return out;
+  }
   for (let base = 0, ch = 0; base < x.length; base += inner, ch = ch + 1 === c ? 0 : ch + 1) {
     requantModeLoop(x, base, base + inner, zx, quant[3 * ch]!, -quant[3 * ch + 1]!, a.round_mode, quant[3 * ch + 2]!, lo, hi, out.data);
   }

@@ -3,23 +3,44 @@
 // without the asymmetric scale/offset) and tpu.Scale. Results are bit-identical to the js kernels
 // (data-movement.ts, pool2d.ts, float-norm.ts), which stay the reference: the same values are
 // moved (typed-array row copies instead of per-element index math), the same double expressions
-// computed (a max pool is two separable passes: max is exact in any order), the same rounding to
-// the result's float type applied; results go to the session's pooled memory (`allocOut`).
+// computed (a max pool is two separable passes: max is exact in any order; max pools and the INT8
+// global average's plane sums run on wasm-eltwise8.ts's SIMD kernels first), the same rounding to
+// the result's float type applied (skipped where the moved values already have it, finishMoved);
+// results go to the session's pooled memory (`allocOut`).
 import type { NdArray } from '@tpu-quant/ir';
 import { shapeSize } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { allocOut, stridesOf } from '@tpu-quant/runtime';
-import { padAttrs, permuteAttrs, scaleAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
+import { concatAttrs, padAttrs, permuteAttrs, scaleAttrs, upsampleAttrs } from '../dialect/generated/attrs.js';
 import { floatIn, floatNameOf, mulShiftHalfUp, outShapeOf, quantOf, roundFloatInPlace } from './common.js';
 import { floatRelu } from './conv2d.js';
 import { applyFusedRelu, concatInto, sliceGeometry } from './data-movement.js';
 import { pool2dGeometry } from './pool2d.js';
 import { maxAbs } from './fast-int8.js';
+import { maxPoolWasm, planeSumsWasm, scaleWasm } from './wasm-eltwise8.js';
 
 /** The result's rounding to its float type (nothing for int8 / f32), as floatOut does. */
 function finish(ctx: KernelContext, out: NdArray): NdArray {
   roundFloatInPlace(floatNameOf(ctx.outputTypes[0]), out.data as Float32Array);
   return out;
+}
+
+/**
+ * `finish` for ops that only move their inputs' values (Concat, Slice, Permute, Upsample), with a
+ * fused ReLU of limit `reluLimit` (≤ 0: none, or no limit). Rounding to f16 / bf16 is the identity
+ * on values of that type, so it is skipped when every data operand already holds them: of the
+ * result's float type and not a top.Weight (floatIn returns those unrounded; it rounds a block
+ * argument, and a tpu op's kernel rounds its result), and no ReLU limit is written in.
+ */
+function finishMoved(ctx: KernelContext, out: NdArray, operands: number, reluLimit = 0): NdArray {
+  const name = floatNameOf(ctx.outputTypes[0]);
+  if (name !== 'f16' && name !== 'bf16') return out;
+  let typed = reluLimit <= 0;
+  for (let i = 0; i < operands && typed; i++) {
+    const v = ctx.op.operands[i];
+    typed = v !== undefined && v.type.kind === 'tensor' && floatNameOf(v.type) === name && v.producer?.type !== 'top.Weight';
+  }
+  return typed ? out : finish(ctx, out);
 }
 
 /**
@@ -55,14 +76,15 @@ export function concatFast(ctx: KernelContext): NdArray {
   const shape = outShapeOf(ctx);
   const out = allocOut(ctx, shape);
   concatInto(ctx, shape, out.data as Float32Array);
-  return finish(ctx, out);
+  const a = concatAttrs(ctx.op);
+  return finishMoved(ctx, out, ctx.op.operands.length, a.do_relu ? a.relu_limit : 0);
 }
 
 export function sliceFast(ctx: KernelContext): NdArray {
   const { x, step, st, offset, shape } = sliceGeometry(ctx);
   const out = allocOut(ctx, shape);
   stridedCopy(x.data as Float32Array, shape, st.map((v, d) => v * step[d]!), offset, out.data);
-  return finish(ctx, out);
+  return finishMoved(ctx, out, 1);
 }
 
 export function permuteFast(ctx: KernelContext): NdArray {
@@ -72,7 +94,7 @@ export function permuteFast(ctx: KernelContext): NdArray {
   const shape = order.map((o) => x.shape[o]!);
   const out = allocOut(ctx, shape);
   stridedCopy(x.data as Float32Array, shape, order.map((o) => st[o]!), 0, out.data);
-  return finish(ctx, out);
+  return finishMoved(ctx, out, 1);
 }
 
 export function upsampleFast(ctx: KernelContext): NdArray {
@@ -97,7 +119,7 @@ export function upsampleFast(ctx: KernelContext): NdArray {
     }
   }
   applyFusedRelu(ctx, od, a.do_relu, a.relu_limit);
-  return finish(ctx, out);
+  return finishMoved(ctx, out, 1, a.do_relu ? a.relu_limit : 0);
 }
 
 /** Constant padding with non-negative amounts (others: the js kernel). */
@@ -159,6 +181,11 @@ export function pool2dFast(ctx: KernelContext): NdArray | undefined {
   const out = allocOut(ctx, shape);
   const od = out.data;
   const relu = (m: number): number => (outQ ? (m < lo ? lo : m > hi ? hi : m) : a.do_relu ? floatRelu(m, a.relu_limit) : m);
+  // max windows in wasm f32x4 lanes (the same IEEE maximum as Math.max), then the clamp / ReLU
+  if (max && maxPoolWasm(xd, n * c, ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, od)) {
+    if (outQ || a.do_relu) for (let i = 0; i < od.length; i++) od[i] = relu(od[i]!);
+    return finish(ctx, out);
+  }
   // two separable passes pay where windows overlap a lot (SPP's 13x13 at stride 1), not at 3x3 / 2
   if (max && ih * ow * kw + oh * ow * kh >= oh * ow * kh * kw) {
     for (let p = 0; p < n * c; p++) {
@@ -200,10 +227,23 @@ export function pool2dFast(ctx: KernelContext): NdArray | undefined {
     }
     return finish(ctx, out);
   }
-  // the integer average's requant is mulShiftHalfUp's safe branch when |Σ·m| stays exact
-  const fastInt = outQ !== undefined && maxAbs(xd) * kh * kw * Math.abs(mult) <= 2 ** 52 && rshift > 0;
   const half = 2 ** (rshift - 1);
   const inv = 2 ** -rshift;
+  // the INT8 global average: each plane's sum in wasm f64 lanes (exact integers, so the js loop's)
+  if (outQ && oh === 1 && ow === 1 && kh === ih && kw === iw && pt === 0 && pl === 0) {
+    const r = planeSumsWasm(xd, n * c, ih * iw);
+    if (r && r.maxAbs * ih * iw < 2 ** 53) {
+      const fast = r.maxAbs * kh * kw * Math.abs(mult) <= 2 ** 52 && rshift > 0;
+      for (let p = 0; p < n * c; p++) {
+        const acc = r.sums[p]!;
+        const v = (fast ? Math.floor((acc * mult + half) * inv) : mulShiftHalfUp(acc, mult, rshift)) + zp;
+        od[p] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return finish(ctx, out);
+    }
+  }
+  // the integer average's requant is mulShiftHalfUp's safe branch when |Σ·m| stays exact
+  const fastInt = outQ !== undefined && maxAbs(xd) * kh * kw * Math.abs(mult) <= 2 ** 52 && rshift > 0;
   for (let p = 0; p < n * c; p++) {
     const base = p * ih * iw;
     for (let y = 0; y < oh; y++) {
@@ -241,6 +281,8 @@ export function scaleFast(ctx: KernelContext): NdArray | undefined {
   if (s.length !== c || bias.length !== c || inner === 0) return undefined;
   const out = allocOut(ctx, outShapeOf(ctx));
   const od = out.data;
+  // the same f64 expression in wasm lanes, per channel plane
+  if (scaleWasm(xd, inner, s, bias, a.do_relu, a.relu_limit, od)) return finish(ctx, out);
   for (let at = 0, ch = 0; at < xd.length; at += inner, ch = ch + 1 === c ? 0 : ch + 1) {
     const sc = s[ch]!;
     const b = bias[ch]!;

@@ -5,7 +5,8 @@ import type { NdArray, Op } from '@tpu-quant/ir';
 import type { KernelContext } from '@tpu-quant/runtime';
 import { padAttrs, pool2DAttrs, requantIntAttrs, requantIntAxisAttrs } from '../dialect/generated/attrs.js';
 import { quantOf } from './common.js';
-import { addConstInt8Fast, addInt8Fast, castFast, deconvInt8Fast, mulInt8Fast, mulShiftFast, requantIntAxisFast, requantIntFast } from './fast-int8.js';
+import { addConstInt8Fast, addInt8Fast, castFast, deconvInt8Fast, lutFast, mulInt8Fast, mulShiftFast, requantIntAxisFast, requantIntFast } from './fast-int8.js';
+import { softmaxFast } from './fast-float.js';
 import { concatFast, padFast, permuteFast, pool2dFast, scaleFast, sliceFast, upsampleFast } from './fast-movement.js';
 
 export interface FastPath {
@@ -53,4 +54,6 @@ export const FAST_PATHS: Readonly<Record<string, FastPath>> = {
     run: pool2dFast,
   },
   'tpu.Scale': { supports: (op) => !quantResult(op), run: scaleFast },
+  'tpu.Lut': { supports: always, run: lutFast },
+  'tpu.Softmax': { supports: always, run: softmaxFast },
 };

@@ -28,6 +28,22 @@ export interface Int8Kernels {
     w: number, params: number, lo: number, hi: number, zp: number, y: number, scratch: number): void;
   matmul(x: number, rows: number, k: number, n: number, w: number, kpad: number, params: number,
     lo: number, hi: number, zp: number, y: number, xr: number): void;
+  // element-wise and pooling kernels (wasm-eltwise8.ts); flags are 0 / 1
+  lut(x: number, n: number, tab: number, y: number, strict: number): number;
+  quantize(x: number, n: number, scale: number, zp: number, lo: number, hi: number, y: number): void;
+  dequantize(x: number, n: number, s: number, zp: number, y: number): number;
+  addPair(x0: number, x1: number, n: number, m0: number, h0: number, s0: number, m1: number, h1: number, s1: number,
+    zp: number, lo: number, hi: number, y: number, stats: number): void;
+  mulPair(x0: number, x1: number, n: number, m: number, h: number, s: number, pos: number, zp: number, lo: number, hi: number,
+    y: number, stats: number): void;
+  roundF16(x: number, n: number): void;
+  roundBF16(x: number, n: number): void;
+  requantAxis(x: number, n: number, zx: number, m: number, h: number, s: number, away: number, zp: number, lo: number, hi: number, y: number): void;
+  planeSums(x: number, planes: number, inner: number, sums: number, maxAbs: number): number;
+  scaleRun(x: number, n: number, sc: number, b: number, relu: number, limit: number, y: number): void;
+  maxPoolScratch(iw: number, ow: number, kw: number, sw: number, pl: number): number;
+  maxPool(x: number, planes: number, ih: number, iw: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, pt: number, pl: number, y: number, scratch: number): void;
 }
 
 /** The package root: src/kernels/ and dist/kernels/ both sit two levels below it. */
