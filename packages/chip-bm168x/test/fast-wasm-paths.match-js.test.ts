@@ -8,9 +8,9 @@ import { bf16, f16, f32, Func, i32, i8, Module, ndarray, OpBuilder, tensorType, 
 import { getKernel, type KernelContext } from '@tpu-quant/runtime';
 import { tpu } from '../src/index.js';
 import { FAST_PATHS } from '../src/kernels/fast-paths.js';
+import { seededRandom } from './helpers.js';
 
-let seed = 4242;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = seededRandom(4242);
 const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 

@@ -1,7 +1,9 @@
 // Test helpers: a tiny top-module builder for the calibration and lowering tests (one function, one
 // input `x`, ops added by the generated top builders, named by their loc), the lowering tests'
 // small CNN, and seeded random data.
-import type { Module, NdArray, Value } from '@tpu-quant/ir';
+import type { Module, NdArray, TensorType, Value } from '@tpu-quant/ir';
+import type { KernelContext } from '@tpu-quant/runtime';
+import { expect } from 'vitest';
 import { f32, Func, Module as IrModule, ndarray, Op, OpBuilder, tensorType, top } from '@tpu-quant/ir';
 import { calibratedOf, type CalibrationRow } from '../src/index.js';
 
@@ -110,4 +112,22 @@ export function smallCnn(o: { softmax?: boolean; maxPool?: boolean; sumOutput?: 
   if (o.softmax) outs.push(top.softmax(b, { input: fc }, { axis: 1 }, { loc: 'prob' }).result());
   if (o.sumOutput) outs.push(s.result());
   return g.finish(...outs).module;
+}
+
+/** A seeded uniform [0, 1) generator (an LCG: the same sequence on every run). */
+export function seededRandom(seed: number): () => number {
+  let s = seed;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+}
+
+/** A kernel's context for `op` on `inputs` (the result types from the op). */
+export function kernelCtx(op: Op, inputs: NdArray[]): KernelContext {
+  return { op, inputs, outputTypes: op.results.map((r) => r.type as TensorType), weights: new Map() };
+}
+
+/** Element-for-element equality (Object.is: −0 and NaN count), with the first difference in the message. */
+export function expectSameData(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const i = got.findIndex((v, k) => !Object.is(v, want[k]));
+  expect(i < 0 ? '' : `${what}: [${i}] got ${got[i]} want ${want[i]}`).toBe('');
 }

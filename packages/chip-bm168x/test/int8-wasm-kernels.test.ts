@@ -11,29 +11,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   f32, Func, i64ArrayAttr, i8, loadNpz, Module, ndarray, OpBuilder, parseMlir, runPipeline, tensorType, ui8, uniformType,
-  type NdArray, type Op, type TensorType,
+  type NdArray, type Op,
 } from '@tpu-quant/ir';
-import { createSession, getKernel, type KernelContext } from '@tpu-quant/runtime';
+import { createSession, getKernel } from '@tpu-quant/runtime';
 import { importCalibration, lutIndex, mulShiftHalfUp, propagateCalibration, quantize, quantParamsOfUniform, tpu, type CalibrationRow } from '../src/index.js';
 import { conv2dWasm } from '../src/kernels/wasm-conv2d.js';
 import { matmulWasm } from '../src/kernels/wasm-matmul.js';
 import { int8Wasm } from '../src/kernels/wasm-int8.js';
-import { convCaseGeometry } from './helpers.js';
+import { convCaseGeometry, seededRandom, kernelCtx, expectSameData } from './helpers.js';
 
-let seed = 20261129;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = seededRandom(20261129);
 const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 
-function ctxOf(op: Op, inputs: NdArray[]): KernelContext {
-  return { op, inputs, outputTypes: op.results.map((r) => r.type as TensorType), weights: new Map() };
-}
+const ctxOf = kernelCtx;
 
-/** Element-for-element equality, with the first difference in the message. */
-function expectSame(got: Float32Array, want: Float32Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const i = got.findIndex((v, k) => !Object.is(v, want[k]));
-  expect(i < 0 ? '' : `${what}: [${i}] wasm ${got[i]} js ${want[i]}`).toBe('');
-}
+const expectSame = expectSameData;
 
 interface ConvCase {
   n?: number; ic: number; oc: number; ih: number; iw: number; k: [number, number]; s?: [number, number];

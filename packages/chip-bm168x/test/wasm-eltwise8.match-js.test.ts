@@ -7,9 +7,9 @@ import { roundHalfAwayFromZero } from '../src/quant/rounding.js';
 import { roundBF16InPlace, roundF16InPlace } from '@tpu-quant/runtime';
 import { addPairWasm, codeLookupWasm, dequantizeWasm, lutWasm, maxPoolWasm, mulPairWasm, quantizeWasm, roundFloatWasm } from '../src/kernels/wasm-eltwise8.js';
 import { int8Wasm } from '../src/kernels/wasm-int8.js';
+import { seededRandom } from './helpers.js';
 
-let seed = 1129;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = seededRandom(1129);
 const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 
 /** Sizes around the 16-lane blocks and past one 16384-float chunk. */

@@ -30,10 +30,10 @@
 import { resolveMixFloatType, UserError, ndarray, type Module, type NdArray, type TensorType, type Type } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
-import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
+import { checkLowering, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
 import { openScorer, shardThreads } from '../shards/index.js';
-import { meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import { int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 
 export interface BiasCorrectionOptions {
   /** The top module with its weights; neither is modified. */
@@ -161,13 +161,7 @@ async function walk(opts: BiasCorrectionOptions, convs: readonly Module['main'][
   }
 
   // step 2: the walk (the INT8 model's ops: the scorer's model in this thread, else one more lowering)
-  let int8Model: Module | undefined = scorer.int8Model;
-  if (!int8Model) {
-    const tl = performance.now();
-    int8Model = lowerFresh(c.source, c.chip, int8Req);
-    stats.lowerings++;
-    stats.lowerMs += performance.now() - tl;
-  }
+  const int8Model = int8ModelHere(scorer, c.source, c.chip, int8Req, stats);
   const int8Ops = new Set(int8Model.main.ops.map((op) => op.name));
   const trials: BiasCorrectionTrial[] = [];
   const changed: string[] = [];

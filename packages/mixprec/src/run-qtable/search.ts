@@ -28,9 +28,9 @@
 import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { openScorer, shardThreads } from '../shards/index.js';
-import { meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import { int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
-import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from './lowering.js';
+import { checkLowering, TopSource, type Calibration, type LowerRequest } from './lowering.js';
 import { consumerNames } from './model-state.js';
 
 export interface RunQtableOptions {
@@ -145,13 +145,7 @@ async function search(opts: RunQtableOptions, c: SearchContext): Promise<RunQtab
 
   // step 3: the walk (the INT8 model's consumers: the scorer's model in this thread, else one more lowering)
   t = performance.now();
-  let int8Model: Module | undefined = scorer.int8Model;
-  if (!int8Model) {
-    const tl = performance.now();
-    int8Model = lowerFresh(c.source, c.chip, int8Req);
-    stats.lowerings++;
-    stats.lowerMs += performance.now() - tl;
-  }
+  const int8Model = int8ModelHere(scorer, c.source, c.chip, int8Req, stats);
   const top = opts.module.main.ops.filter((op) => op.type !== 'top.Weight' && op.type !== 'top.None' && op.type !== 'func.return');
   const maxFloatLayers = Math.floor(top.length / 4);
   const topConsumers = consumerNames(opts.module);

@@ -309,3 +309,18 @@ export async function samplesStep(
     progress.end();
   }
 }
+
+/**
+ * The INT8 model for the main thread's own use (op lists, candidates): the scorer's, when it
+ * lowered it in this thread, else one more lowering, booked in `stats`.
+ */
+export function int8ModelHere(
+  scorer: SampleScorer, source: TopSource, chip: string, req: LowerRequest, stats: { lowerings: number; lowerMs: number },
+): Module {
+  if (scorer.int8Model) return scorer.int8Model;
+  const t = performance.now();
+  const m = lowerFresh(source, chip, req);
+  stats.lowerings++;
+  stats.lowerMs += performance.now() - t;
+  return m;
+}

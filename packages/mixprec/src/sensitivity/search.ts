@@ -17,11 +17,11 @@
 import { pyFloatRepr, resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
-import { checkLowering, lowerFresh, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
+import { checkLowering, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
 import { openScorer, shardThreads } from '../shards/index.js';
 import { selectCandidates } from './candidates.js';
-import { meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
+import { int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
 import { budgetSearch, pyList, selectFloatLayers, type Evaluation, type LayerLoss, type TopGraph } from './selection.js';
 
 /** One method's thresholds (its tuned table), by tensor name. */
@@ -192,13 +192,7 @@ async function search(o: SensitivitySearchOptions, c: SearchContext): Promise<Se
   log(`all_int8_cos=${pyFloatRepr(allInt8Cos)}`);
 
   // step 5: candidates (on the INT8 model: the scorer's when it lowered it here, else one more lowering)
-  let int8Model = scorer.int8Model;
-  if (!int8Model) {
-    const tl = performance.now();
-    int8Model = lowerFresh(source, chip, int8Req);
-    stats.lowerings++;
-    stats.lowerMs += performance.now() - tl;
-  }
+  const int8Model = int8ModelHere(scorer, source, chip, int8Req, stats);
   const cands = selectCandidates(o.module, int8Model, { dropFloatOps: o.kind === 'search_qtable', transformer: o.transformer, thresholds: o.methods[0]!.thresholds });
   log('layer name check pass !');
   log(`all layer number: ${cands.all.length}`);
