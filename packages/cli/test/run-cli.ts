@@ -1,9 +1,14 @@
 // Runs the CLI from source in a child process, as a user would, and captures what it prints.
+// With TPUQ_TEST_CLI=dist (set by .ci/run right after `pnpm build`) it runs the built CLI instead:
+// the same code, without compiling the TypeScript again in every child (about 0.9 s each).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = fileURLToPath(new URL('../src/bin/tpu-quant.ts', import.meta.url));
+const built = fileURLToPath(new URL('../dist/bin/tpu-quant.js', import.meta.url));
+const argv0 = process.env.TPUQ_TEST_CLI === 'dist' && existsSync(built) ? [built] : ['--conditions=@tpu-quant/source', '--import', 'tsx', bin];
 
 export interface CliResult {
   code: number;
@@ -12,7 +17,7 @@ export interface CliResult {
 }
 
 export function runCli(args: readonly string[], input?: string, timeoutMs = 60_000): CliResult {
-  const r = spawnSync(process.execPath, ['--conditions=@tpu-quant/source', '--import', 'tsx', bin, ...args], {
+  const r = spawnSync(process.execPath, [...argv0, ...args], {
     cwd: root,
     input,
     encoding: 'utf8',
