@@ -33,7 +33,7 @@ import { ancestorsOf, checkCompareLayers, parseCompareLayers } from '../run-qtab
 import { checkLowering, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
 import { openScorer, shardThreads } from '../shards/index.js';
-import { int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import { bookLowerings, int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 
 export interface BiasCorrectionOptions {
   /** The top module with its weights; neither is modified. */
@@ -133,11 +133,7 @@ async function walk(opts: BiasCorrectionOptions, convs: readonly Module['main'][
   const expectedCos = opts.expectedCos ?? 0.99;
   const minLayerCos = opts.minLayerCos ?? 0.99;
   const n = opts.samples.length;
-  const add = (r: StepResult): StepResult => {
-    stats.lowerings += r.lowerings;
-    stats.lowerMs += r.lowerMs;
-    return r;
-  };
+  const add = bookLowerings(stats);
   const samplesStep = (label: string, step: ScoreStep): Promise<StepResult> => runSamplesStep(scorer, progress, n, label, step, add);
 
   // step 1: the float reference (conv outputs and compared tensors) and the INT8 model (everything)

@@ -28,7 +28,7 @@
 import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { openScorer, shardThreads } from '../shards/index.js';
-import { int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
+import { bookLowerings, int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
 import { checkLowering, TopSource, type Calibration, type LowerRequest } from './lowering.js';
 import { consumerNames } from './model-state.js';
@@ -118,11 +118,7 @@ async function search(opts: RunQtableOptions, c: SearchContext): Promise<RunQtab
   const minLayerCos = opts.minLayerCos ?? 0.99;
   const n = opts.samples.length;
   const stats = { lowerings: 0, lowerMs: 0, suffixMs: 0, referenceMs: 0, int8Ms: 0, searchMs: 0, threads: c.threads };
-  const add = (r: StepResult): StepResult => {
-    stats.lowerings += r.lowerings;
-    stats.lowerMs += r.lowerMs;
-    return r;
-  };
+  const add = bookLowerings(stats);
   const samplesStep = (label: string, step: ScoreStep): Promise<StepResult> => runSamplesStep(scorer, progress, n, label, step, add);
 
   // step 2: the float reference and the INT8 model, every activation cached

@@ -298,6 +298,15 @@ export function cacheBytes(c: ModelCache): number {
   return b;
 }
 
+/** The tools' bookkeeping of a step's lowerings (count and time) into their stats; returns the step. */
+export function bookLowerings(stats: { lowerings: number; lowerMs: number }): (r: StepResult) => StepResult {
+  return (r) => {
+    stats.lowerings += r.lowerings;
+    stats.lowerMs += r.lowerMs;
+    return r;
+  };
+}
+
 /** A step over every sample with a progress bar counting them; `book` adds its counts to the tool's stats. */
 export async function samplesStep(
   scorer: SampleScorer, progress: ProgressSink, n: number, label: string, step: ScoreStep, book: (r: StepResult) => StepResult,

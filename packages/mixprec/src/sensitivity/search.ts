@@ -21,7 +21,7 @@ import { checkLowering, TopSource, type Calibration, type LowerRequest } from '.
 import { consumerNames } from '../run-qtable/model-state.js';
 import { openScorer, shardThreads } from '../shards/index.js';
 import { selectCandidates } from './candidates.js';
-import { int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
+import { bookLowerings, int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
 import { budgetSearch, pyList, selectFloatLayers, type Evaluation, type LayerLoss, type TopGraph } from './selection.js';
 
 /** One method's thresholds (its tuned table), by tensor name. */
@@ -159,12 +159,11 @@ async function search(o: SensitivitySearchOptions, c: SearchContext): Promise<Se
   const expectedCos = o.expectedCos ?? 0.99;
   const maxFloatLayers = o.maxFloatLayers ?? 5;
   const n = o.samples.length;
+  const lowerings = bookLowerings(stats);
   const add = (r: StepResult): StepResult => {
-    stats.lowerings += r.lowerings;
-    stats.lowerMs += r.lowerMs;
     stats.sessionMs += r.sessionMs;
     stats.coneMs += r.coneMs;
-    return r;
+    return lowerings(r);
   };
   /** A per-sample step with its progress bar. */
   const samplesStep = (label: string, step: ScoreStep): Promise<StepResult> => runSamplesStep(scorer, progress, n, label, step, add);
