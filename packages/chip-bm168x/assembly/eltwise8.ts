@@ -1,6 +1,7 @@
 // Element-wise INT8 arithmetic of the fast paths (src/kernels/fast-int8.ts) in SIMD lanes, the
 // js expressions exactly: the residual tpu.Add's two shifted terms, tpu.Mul, RequantIntAxis and
 // the float tpu.Scale in f64 lanes, and the dequantizing tpu.Cast's S·(q − ZP) in f32 lanes.
+import { highF64, joinF32, lowF64 } from './lanes';
 
 /** One f64x2 pair: floor((a·m + h)·s) (every product exact: the caller bounded |a·m|). */
 @inline function shifted(a: v128, m: v128, h: v128, s: v128): v128 {
@@ -41,10 +42,9 @@ export function addPair(
     const a = v128.load(x0 + p), b = v128.load(x1 + p);
     a0 = f32x4.max(a0, f32x4.abs(a));
     a1 = f32x4.max(a1, f32x4.abs(b));
-    const r0 = addLanes(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b), vm0, vh0, vs0, vm1, vh1, vs1, vzp, vlo, vhi);
-    const ah = i32x4.shuffle(a, a, 2, 3, 2, 3), bh = i32x4.shuffle(b, b, 2, 3, 2, 3);
-    const r1 = addLanes(f64x2.promote_low_f32x4(ah), f64x2.promote_low_f32x4(bh), vm0, vh0, vs0, vm1, vh1, vs1, vzp, vlo, vhi);
-    v128.store(y + p, i32x4.shuffle(f32x4.demote_f64x2_zero(r0), f32x4.demote_f64x2_zero(r1), 0, 1, 4, 5));
+    const r0 = addLanes(lowF64(a), lowF64(b), vm0, vh0, vs0, vm1, vh1, vs1, vzp, vlo, vhi);
+    const r1 = addLanes(highF64(a), highF64(b), vm0, vh0, vs0, vm1, vh1, vs1, vzp, vlo, vhi);
+    v128.store(y + p, joinF32(r0, r1));
   }
   storeMaxAbs(a0, stats, 0);
   storeMaxAbs(a1, stats, 4);
@@ -75,10 +75,9 @@ export function mulPair(x0: usize, x1: usize, n: i32, m: f64, h: f64, s: f64, po
     const a = v128.load(x0 + p), b = v128.load(x1 + p);
     a0 = f32x4.max(a0, f32x4.abs(a));
     a1 = f32x4.max(a1, f32x4.abs(b));
-    const r0 = mulLanes(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b), vm, vh, vs, vzp, vlo, vhi, pos);
-    const ah = i32x4.shuffle(a, a, 2, 3, 2, 3), bh = i32x4.shuffle(b, b, 2, 3, 2, 3);
-    const r1 = mulLanes(f64x2.promote_low_f32x4(ah), f64x2.promote_low_f32x4(bh), vm, vh, vs, vzp, vlo, vhi, pos);
-    v128.store(y + p, i32x4.shuffle(f32x4.demote_f64x2_zero(r0), f32x4.demote_f64x2_zero(r1), 0, 1, 4, 5));
+    const r0 = mulLanes(lowF64(a), lowF64(b), vm, vh, vs, vzp, vlo, vhi, pos);
+    const r1 = mulLanes(highF64(a), highF64(b), vm, vh, vs, vzp, vlo, vhi, pos);
+    v128.store(y + p, joinF32(r0, r1));
   }
   storeMaxAbs(a0, stats, 0);
   storeMaxAbs(a1, stats, 4);
@@ -104,9 +103,9 @@ export function requantAxis(x: usize, n: i32, zx: f64, m: f64, h: f64, s: f64, a
   for (let i = 0; i < n; i += 4) {
     const p = <usize>i << 2;
     const a = v128.load(x + p);
-    const r0 = requantLanes(f64x2.promote_low_f32x4(a), vzx, vm, vh, vs, away, vzp, vlo, vhi);
-    const r1 = requantLanes(f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 2, 3)), vzx, vm, vh, vs, away, vzp, vlo, vhi);
-    v128.store(y + p, i32x4.shuffle(f32x4.demote_f64x2_zero(r0), f32x4.demote_f64x2_zero(r1), 0, 1, 4, 5));
+    const r0 = requantLanes(lowF64(a), vzx, vm, vh, vs, away, vzp, vlo, vhi);
+    const r1 = requantLanes(highF64(a), vzx, vm, vh, vs, away, vzp, vlo, vhi);
+    v128.store(y + p, joinF32(r0, r1));
   }
 }
 
@@ -146,8 +145,8 @@ export function scaleRun(x: usize, n: i32, sc: f64, b: f64, relu: bool, limit: f
   for (let i = 0; i < n; i += 4) {
     const p = <usize>i << 2;
     const a = v128.load(x + p);
-    const r0 = scaleLanes(f64x2.promote_low_f32x4(a), vs, vb, relu, limit);
-    const r1 = scaleLanes(f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 2, 3)), vs, vb, relu, limit);
-    v128.store(y + p, i32x4.shuffle(f32x4.demote_f64x2_zero(r0), f32x4.demote_f64x2_zero(r1), 0, 1, 4, 5));
+    const r0 = scaleLanes(lowF64(a), vs, vb, relu, limit);
+    const r1 = scaleLanes(highF64(a), vs, vb, relu, limit);
+    v128.store(y + p, joinF32(r0, r1));
   }
 }

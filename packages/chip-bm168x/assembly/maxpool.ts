@@ -5,6 +5,7 @@
 // by column phase at strides > 1 (padded column u·sw + φ to phase φ, column u), then the
 // maximum over the kw taps, consecutive outputs reading consecutive floats.
 // Also the plane sums of the INT8 global average pool (planeSums).
+import { highF64, lowF64 } from './lanes';
 
 /** Floats in a phase: the outputs rounded up to 4, plus the taps' reach. */
 @inline function phaseLen(ow: i32, kw: i32, sw: i32): i32 {
@@ -103,8 +104,8 @@ export function planeSums(x: usize, planes: i32, inner: i32, sums: usize, maxAbs
       const a = v128.load(base + (<usize>i << 2));
       bad = v128.or(bad, v128.not(f32x4.eq(f32x4.trunc(a), a)));
       big = f32x4.max(big, f32x4.abs(a));
-      acc0 = f64x2.add(acc0, f64x2.promote_low_f32x4(a));
-      acc1 = f64x2.add(acc1, f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 2, 3)));
+      acc0 = f64x2.add(acc0, lowF64(a));
+      acc1 = f64x2.add(acc1, highF64(a));
     }
     let s = (f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1)) + (f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1));
     for (let i = inner4; i < inner; i++) {

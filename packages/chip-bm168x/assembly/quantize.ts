@@ -3,6 +3,7 @@
 // q = t + (f ≥ 0.5) − (f ≤ −0.5) + ZP (the comparisons added as 1.0 / +0.0, so a −0 becomes +0),
 // then q > hi ? hi : q ≥ lo ? q : lo (NaN → lo), stored as f32 (an exact code). (Multiplying by
 // 1/S, with a division only for lanes near a half-integer, measured slower than dividing.)
+import { highF64, joinF32, lowF64 } from './lanes';
 
 /** One f64x2 pair of lanes quantized. */
 @inline function quant2(d: v128, s: v128, zp: v128, lo: v128, hi: v128): v128 {
@@ -22,8 +23,8 @@ export function quantize(x: usize, n: i32, scale: f64, zeroPoint: f64, lo: f64, 
   for (let i = 0; i < n; i += 4) {
     const p = <usize>i << 2;
     const a = v128.load(x + p);
-    const q0 = quant2(f64x2.promote_low_f32x4(a), s, zp, vlo, vhi);
-    const q1 = quant2(f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 2, 3)), s, zp, vlo, vhi);
-    v128.store(y + p, i32x4.shuffle(f32x4.demote_f64x2_zero(q0), f32x4.demote_f64x2_zero(q1), 0, 1, 4, 5));
+    const q0 = quant2(lowF64(a), s, zp, vlo, vhi);
+    const q1 = quant2(highF64(a), s, zp, vlo, vhi);
+    v128.store(y + p, joinF32(q0, q1));
   }
 }
