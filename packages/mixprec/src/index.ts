@@ -6,4 +6,4 @@ export * from './fp-forward/index.js';
 export * from './search-threshold/index.js';
 export * from './bias-correction/index.js';
 export * from './sensitivity/index.js';
-export { runningSearchThreads } from './shards/index.js';
+export { runningSearchThreads, type SampleThreadOptions } from './shards/index.js';

@@ -32,10 +32,10 @@ import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
 import { checkLowering, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
-import { openScorer, shardThreads } from '../shards/index.js';
+import { openScorer, shardThreads, type SampleThreadOptions } from '../shards/index.js';
 import { bookLowerings, int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 
-export interface BiasCorrectionOptions {
+export interface BiasCorrectionOptions extends SampleThreadOptions {
   /** The top module with its weights; neither is modified. */
   readonly module: Module;
   readonly chip: string;
@@ -47,10 +47,6 @@ export interface BiasCorrectionOptions {
   readonly globalCompareLayers?: string;
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
-  /** Worker threads the samples are split over (1: this thread); as the sensitivity search's. */
-  readonly threads?: number;
-  /** Modules each worker imports first (the chip package); needed for threads > 1. */
-  readonly workerSetup?: readonly string[];
 }
 
 export interface BiasCorrectionTrial {

@@ -27,13 +27,13 @@
 // is the single-thread one bit for bit.
 import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-quant/ir';
 import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
-import { openScorer, shardThreads } from '../shards/index.js';
+import { openScorer, shardThreads, type SampleThreadOptions } from '../shards/index.js';
 import { bookLowerings, int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from '../sensitivity/scorer.js';
 import { ancestorsOf, checkCompareLayers, parseCompareLayers } from './compare-layers.js';
 import { checkLowering, TopSource, type Calibration, type LowerRequest } from './lowering.js';
 import { consumerNames } from './model-state.js';
 
-export interface RunQtableOptions {
+export interface RunQtableOptions extends SampleThreadOptions {
   /** The top module (TOP_F32, as model_transform writes it) with its weights; not modified. */
   readonly module: Module;
   readonly chip: string;
@@ -49,10 +49,6 @@ export interface RunQtableOptions {
   /** Info lines (TPU-MLIR's print_info). */
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
-  /** Worker threads the samples are split over (1: this thread); as the sensitivity search's. */
-  readonly threads?: number;
-  /** Modules each worker imports first (the chip package); needed for threads > 1. */
-  readonly workerSetup?: readonly string[];
 }
 
 export type RunQtableOutcome = 'no-need' | 'success' | 'fail' | 'searched';

@@ -16,7 +16,7 @@ import { resolveMixFloatType, UserError, type Module, type NdArray } from '@tpu-
 import { NO_PROGRESS, runCalibration, type CaliMethod, type CalibrationRequest, type CalibrationResult, type ProgressSink, type ThresholdRow } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
 import { checkLowering, TopSource } from '../run-qtable/lowering.js';
-import { openScorer, shardThreads } from '../shards/index.js';
+import { openScorer, shardThreads, type SampleThreadOptions } from '../shards/index.js';
 import type { SampleScorer, ScoreStep } from '../sensitivity/scorer.js';
 import { pickBest, scoreOfSamples, type BenchmarkMethod } from './scores.js';
 
@@ -28,7 +28,7 @@ export const SEARCH_METHODS: readonly { readonly name: string; readonly method: 
   { name: 'MSE', method: 'mse' },
 ];
 
-export interface SearchThresholdOptions {
+export interface SearchThresholdOptions extends SampleThreadOptions {
   /** The top module with its weights; not modified. */
   readonly module: Module;
   readonly chip: string;
@@ -43,10 +43,6 @@ export interface SearchThresholdOptions {
   readonly globalCompareLayers?: string;
   readonly log?: (line: string) => void;
   readonly progress?: ProgressSink;
-  /** Worker threads the inference samples are split over (1: this thread); as the sensitivity search's. */
-  readonly threads?: number;
-  /** Modules each worker imports first (the chip package); needed for threads > 1. */
-  readonly workerSetup?: readonly string[];
 }
 
 export interface MethodTable {

@@ -19,7 +19,7 @@ import { NO_PROGRESS, type ProgressSink } from '@tpu-quant/calib';
 import { checkCompareLayers, parseCompareLayers } from '../run-qtable/compare-layers.js';
 import { checkLowering, TopSource, type Calibration, type LowerRequest } from '../run-qtable/lowering.js';
 import { consumerNames } from '../run-qtable/model-state.js';
-import { openScorer, shardThreads } from '../shards/index.js';
+import { openScorer, shardThreads, type SampleThreadOptions } from '../shards/index.js';
 import { selectCandidates } from './candidates.js';
 import { bookLowerings, int8ModelHere, meanInOrder, samplesStep as runSamplesStep, type SampleScorer, type ScoreStep, type StepResult } from './scorer.js';
 import { budgetSearch, pyList, selectFloatLayers, type Evaluation, type LayerLoss, type TopGraph } from './selection.js';
@@ -31,7 +31,7 @@ export interface MethodThresholds {
   readonly thresholds: ReadonlyMap<string, number>;
 }
 
-export interface SensitivitySearchOptions {
+export interface SensitivitySearchOptions extends SampleThreadOptions {
   /** The top module (TOP_F32) with its weights; not modified. */
   readonly module: Module;
   readonly chip: string;
@@ -51,17 +51,6 @@ export interface SensitivitySearchOptions {
   readonly progress?: ProgressSink;
   /** Activation-cache bound (default 3e9 bytes, all threads together): above it the INT8 cache is rebuilt instead of kept. */
   readonly cacheBytes?: number;
-  /**
-   * Worker threads the samples are split over (at most one per sample); 1: everything in this
-   * thread. Default: the cores when `workerSetup` is given, else 1.
-   */
-  readonly threads?: number;
-  /**
-   * Module URLs each worker imports before anything else: workers start with an empty target
-   * registry, so this names the chip package that registers `chip` with ir (this package may not
-   * import chip packages). Needed for threads > 1.
-   */
-  readonly workerSetup?: readonly string[];
 }
 
 export interface LayerResult extends LayerLoss {

@@ -1,1 +1,1 @@
-export { openScorer, runningSearchThreads, ShardedScorer, shardBounds, shardThreads, type ShardedScorerOptions } from './shard-pool.js';
+export { openScorer, runningSearchThreads, ShardedScorer, shardBounds, shardThreads, type SampleThreadOptions, type ShardedScorerOptions } from './shard-pool.js';

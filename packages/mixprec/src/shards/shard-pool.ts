@@ -23,6 +23,21 @@ export interface ShardedScorerOptions {
   readonly label?: string;
 }
 
+/** The threading options every sample-heavy tool takes. */
+export interface SampleThreadOptions {
+  /**
+   * Worker threads the samples are split over (at most one per sample); 1: everything in this
+   * thread. Default: the cores when `workerSetup` is given, else 1.
+   */
+  readonly threads?: number;
+  /**
+   * Module URLs each worker imports before anything else: workers start with an empty target
+   * registry, so this names the chip package that registers `chip` with ir (this package may not
+   * import chip packages). Needed for threads > 1.
+   */
+  readonly workerSetup?: readonly string[];
+}
+
 /** `threads` checked, defaulted (the cores when workers can be set up) and capped by the samples. */
 export function shardThreads(threads: number | undefined, setup: readonly string[] | undefined, samples: number, tool = 'the search'): number {
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UserError('E_THREADS', `threads must be a positive integer, got ${threads}`, 'e.g. --threads 2 (1: no worker threads)');
