@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { f32, Func, Module, ndarray, Op, OpBuilder, printMlir, saveNpz, stringAttr, tensorType, top, type NdArray } from '@tpu-quant/ir';
+import { writeSampleList } from './qtable-fixture.js';
 import { rand } from './seeded-rand.js';
 
 /** `sharedBias`: c3 reads c2's bias weight `b2` (one weight, two convs). */
@@ -49,19 +50,13 @@ export { maxRows as biasRows } from './qtable-fixture.js';
 
 /** The model (.mlir + weights), `n` samples as .npz files and their list, written to `dir`. */
 export async function writeBiasNet(dir: string, n: number, outlier?: number): Promise<{ mlir: string; npz: string; list: string; samples: Map<string, NdArray>[] }> {
-  mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const m = biasNet();
   const mlir = join(dir, 'bnet.mlir');
   writeFileSync(mlir, printMlir(m));
   const npz = join(dir, 'bnet_top_f32_all_weight.npz');
   await saveNpz(npz, m.weights);
   const samples = biasSamples(n, outlier);
-  const files: string[] = [];
-  for (const [i, s] of samples.entries()) {
-    files.push(join(dir, 'data', `s${i}.npz`));
-    await saveNpz(files[i]!, s);
-  }
-  const list = join(dir, 'list.txt');
-  writeFileSync(list, `${files.join('\n')}\n`);
+  const list = await writeSampleList(dir, samples);
   return { mlir, npz, list, samples };
 }

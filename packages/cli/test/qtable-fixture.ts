@@ -51,14 +51,9 @@ export async function maxRows(m: Module, samples: readonly Map<string, NdArray>[
   return [...stats].map(([name, { min, max }]) => ({ name, threshold: Math.max(-min, max) * (factors[name] ?? 1), min, max }));
 }
 
-/** The model (.mlir + weights), its samples as .npz files and a table, written to `dir`. */
-export async function writeQtableNet(dir: string, c2Factor: number): Promise<{ mlir: string; table: string; dataset: string; list: string }> {
+/** `samples` as `dir`/data/s<i>.npz and their list `dir`/list.txt (returned). */
+export async function writeSampleList(dir: string, samples: readonly Map<string, NdArray>[]): Promise<string> {
   mkdirSync(join(dir, 'data'), { recursive: true });
-  const m = qtableNet();
-  const mlir = join(dir, 'qnet.mlir');
-  writeFileSync(mlir, printMlir(m));
-  await saveNpz(join(dir, 'qnet_top_f32_all_weight.npz'), m.weights);
-  const samples = qtableSamples(4);
   const files: string[] = [];
   for (const [i, s] of samples.entries()) {
     files.push(join(dir, 'data', `s${i}.npz`));
@@ -66,6 +61,18 @@ export async function writeQtableNet(dir: string, c2Factor: number): Promise<{ m
   }
   const list = join(dir, 'list.txt');
   writeFileSync(list, `${files.join('\n')}\n`);
+  return list;
+}
+
+/** The model (.mlir + weights), its samples as .npz files and a table, written to `dir`. */
+export async function writeQtableNet(dir: string, c2Factor: number): Promise<{ mlir: string; table: string; dataset: string; list: string }> {
+  mkdirSync(dir, { recursive: true });
+  const m = qtableNet();
+  const mlir = join(dir, 'qnet.mlir');
+  writeFileSync(mlir, printMlir(m));
+  await saveNpz(join(dir, 'qnet_top_f32_all_weight.npz'), m.weights);
+  const samples = qtableSamples(4);
+  const list = await writeSampleList(dir, samples);
   const rows = await qtableRows(m, samples, c2Factor);
   const table = join(dir, `qnet_cali_table_${c2Factor}`);
   writeFileSync(table, `# test table\n###\n# op_name    threshold    min    max\n${rows.map((r) => `${r.name} ${r.threshold.toFixed(7)} ${r.min.toFixed(7)} ${r.max.toFixed(7)}`).join('\n')}\n`);
